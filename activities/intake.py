@@ -1,0 +1,114 @@
+"""Intake: cursor polling of a démarche, then signal-with-start of each changed dossier.
+
+The platform's official way to receive changes is polling ``dossiers(updatedSince, after)``
+with a persisted cursor (the legacy webhook is unsigned, unretried and deprecated). Delivery is
+at-least-once, so we dedupe on (number, dateDerniereModification) and a dossier's workflow is
+started or signalled, never started twice (its id is the dossier number).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.platform.client import DsClient, PlatformError
+from core.db.engine import Database
+from core.db.repositories import SyncCursorRepository
+from core.domain.policy import Policy
+from core.domain.procedure import DossierChanged, DossierInput
+from core.ids import DOSSIER_CHANGED_SIGNAL, DOSSIER_WORKFLOW, dossier_workflow_id
+
+SYNC_EPOCH = datetime(2024, 3, 25, tzinfo=UTC)  # the call opened on 25 March 2024
+
+
+class SyncReport(BaseModel):
+    pages: int = 0
+    changed: int = 0
+    dispatched: int = 0  # signal-with-start: started, or signalled when already running
+    finished: int = 0  # changes of dossiers whose workflow already ended (our own echoes)
+    deleted: int = 0
+
+
+class IntakeActivities:
+    def __init__(self, ds: DsClient, temporal: Client, db: Database, task_queue: str,
+                 policy: Policy) -> None:
+        self._ds = ds
+        self._temporal = temporal
+        self._db = db
+        self._task_queue = task_queue
+        self._policy = policy
+
+    async def _start_or_signal(self, demarche: int, number: int, changed: DossierChanged,
+                               report: SyncReport) -> None:
+        try:
+            handle: WorkflowHandle[Any, Any] = await self._temporal.start_workflow(
+                DOSSIER_WORKFLOW,
+                DossierInput(number=number, demarche=demarche, policy=self._policy),
+                id=dossier_workflow_id(number),
+                task_queue=self._task_queue,
+                start_signal=DOSSIER_CHANGED_SIGNAL,
+                start_signal_args=[changed],
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"Dossier n° {number}",
+            )
+        except WorkflowAlreadyStartedError:
+            report.finished += 1
+            return
+        report.dispatched += 1
+        activity.logger.debug("dossier dispatched", extra={"workflow_id": handle.id})
+
+    async def _signal_deleted(self, number: int, report: SyncReport) -> None:
+        handle = self._temporal.get_workflow_handle(dossier_workflow_id(number))
+        try:
+            await handle.signal(DOSSIER_CHANGED_SIGNAL, DossierChanged(deleted=True))
+            report.deleted += 1
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+
+    @activity.defn(name="intake_sync_demarche")
+    async def sync_demarche(self, demarche: int) -> SyncReport:
+        report = SyncReport()
+        async with self._db.unit_of_work() as session:
+            row = await SyncCursorRepository(session).get_or_create(demarche)
+            cursor, since = row.cursor, row.updated_since or SYNC_EPOCH
+            seen = dict(row.last_seen or {})
+        deleted_done = False
+        while True:
+            try:
+                data = await self._ds.execute("dossiers_updated_since", {
+                    "demarcheNumber": demarche, "updatedSince": since.isoformat(),
+                    "first": 100, "after": cursor})
+            except PlatformError as exc:
+                raise ApplicationError(str(exc), type=type(exc).__name__) from exc
+            connection = data["demarche"]["dossiers"]
+            report.pages += 1
+            for node in connection["nodes"]:
+                number, updated = int(node["number"]), str(node["dateDerniereModification"])
+                if seen.get(str(number)) == updated:
+                    continue
+                report.changed += 1
+                changed = DossierChanged(updated_at=datetime.fromisoformat(updated))
+                await self._start_or_signal(demarche, number, changed, report)
+                seen[str(number)] = updated
+            if not deleted_done:
+                for node in (data["demarche"].get("deletedDossiers") or {}).get("nodes") or []:
+                    if seen.get(str(node["number"])) != "deleted":
+                        await self._signal_deleted(int(node["number"]), report)
+                        seen[str(node["number"])] = "deleted"
+                deleted_done = True
+            # Keep the last non-null cursor: an empty page must not reset it.
+            cursor = connection["pageInfo"]["endCursor"] or cursor
+            async with self._db.unit_of_work() as session:
+                row = await SyncCursorRepository(session).get_or_create(demarche)
+                row.cursor, row.updated_since, row.last_seen = cursor, since, seen
+            activity.heartbeat(report.pages)
+            if not connection["pageInfo"]["hasNextPage"]:
+                return report

@@ -1,0 +1,80 @@
+"""Email activities: SMTP with an idempotency key, Message-ID derived from it."""
+
+from __future__ import annotations
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+import aiosmtplib
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.mail.models import CraLinkEmail, EmailRequest, SendResult
+from activities.mail.render import render
+from core.db.engine import Database
+from core.db.repositories import SentEmailRepository
+from core.links import LinkClaims, LinkSigner
+from core.settings import SmtpSettings
+
+
+def message_id_for(key: str) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<{digest}@ptce.localhost>"
+
+
+class MailActivities:
+    def __init__(self, smtp: SmtpSettings, db: Database, signer: LinkSigner, public_base_url: str):
+        self._smtp = smtp
+        self._db = db
+        self._signer = signer
+        self._base = public_base_url.rstrip("/")
+
+    async def _deliver(self, request: EmailRequest) -> SendResult:
+        message_id = message_id_for(request.key)
+        async with self._db.unit_of_work() as session:
+            if await SentEmailRepository(session).get(request.key) is not None:
+                return SendResult(message_id=message_id, already_sent=True)
+        subject, body = render(request.template, request.context)
+        msg = EmailMessage()
+        msg["From"] = self._smtp.sender
+        recipients = [*request.to, *([self._smtp.bessii_mailbox] if request.to_bessii else [])]
+        if not recipients:
+            raise ApplicationError("email without recipient", type="NoRecipient",
+                                   non_retryable=True)
+        msg["To"] = ", ".join(recipients)
+        msg["Subject"] = subject
+        msg["Message-ID"] = message_id
+        msg["Date"] = formatdate(localtime=False)
+        msg["X-PTCE-Template"] = request.template
+        msg.set_content(body)
+        password = self._smtp.password.get_secret_value() if self._smtp.password else None
+        await aiosmtplib.send(
+            msg, hostname=self._smtp.host, port=self._smtp.port, use_tls=self._smtp.use_tls,
+            username=self._smtp.username, password=password, timeout=self._smtp.timeout_seconds,
+        )
+        # The send happened: record it. If this commit fails the activity retries and the
+        # message may go twice with the same Message-ID, which receivers deduplicate.
+        async with self._db.unit_of_work() as session:
+            SentEmailRepository(session).add(request.key, message_id, request.template,
+                                             request.dossier_number)
+        activity.logger.info("email sent", extra={"template": request.template,
+                                                  "dossier": request.dossier_number})
+        return SendResult(message_id=message_id, already_sent=False)
+
+    @activity.defn(name="send_email")
+    async def send_email(self, request: EmailRequest) -> SendResult:
+        return await self._deliver(request)
+
+    @activity.defn(name="send_cra_link_email")
+    async def send_cra_link_email(self, request: CraLinkEmail) -> SendResult:
+        claims = LinkClaims(dossier=request.dossier_number, region=request.member.region,
+                            member=request.member.id, round=request.round, exp=request.deadline)
+        link = f"{self._base}/cra/avis/{self._signer.sign(claims)}"
+        context: dict[str, Any] = {**request.context, "member": request.member.model_dump(),
+                                   "link": link, "deadline": request.deadline}
+        return await self._deliver(EmailRequest(
+            key=request.key, template=request.template, to=[request.member.email],
+            context=context, dossier_number=request.dossier_number,
+        ))

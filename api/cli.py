@@ -1,0 +1,109 @@
+"""The ``ptce`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.settings import get_settings
+
+app = typer.Typer(help="Service des dossiers de l’AMI PTCE.", no_args_is_help=True)
+standin = typer.Typer(help="Local stand-ins of other organisations' services (dev, tests).")
+temporal_app = typer.Typer(help="Temporal cluster set-up.")
+app.add_typer(standin, name="standin")
+app.add_typer(temporal_app, name="temporal")
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@app.command()
+def dev(
+    mailbox_port: Annotated[int, typer.Option(help="Mailbox web page port")] = 8025,
+    platform_port: Annotated[int, typer.Option(help="Platform stand-in port")] = 8100,
+) -> None:
+    """Start the whole embedded stack (what `make run` runs)."""
+    from api import dev as dev_stack
+
+    raise typer.Exit(dev_stack.run(get_settings(), mailbox_port, platform_port))
+
+
+@app.command()
+def worker() -> None:
+    """Run a Temporal worker."""
+    from api.worker import main
+
+    main()
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    _logging()
+    settings = get_settings()
+    uvicorn.run("api.app:create_app", factory=True, host=settings.api.host,
+                port=settings.api.port, log_level="info")
+
+
+@app.command()
+def demo(
+    count: Annotated[int, typer.Option(help="How many dossiers to file")] = 3,
+    platform_url: Annotated[str, typer.Option(help="Platform stand-in base URL")] =
+        "http://127.0.0.1:8100",
+) -> None:
+    """File sample dossiers on the platform stand-in; the service picks them up by sync."""
+    from api.demo import file_demo_dossiers
+
+    for number, label in file_demo_dossiers(platform_url, count):
+        typer.echo(f"Dossier n° {number} déposé : {label}")
+    typer.echo("Ils apparaissent dans Temporal UI à la prochaine synchronisation "
+               f"(toutes les {get_settings().platform.poll_interval_seconds} s).")
+
+
+@standin.command("platform")
+def standin_platform(
+    port: Annotated[int, typer.Option()] = 8100,
+    db: Annotated[Path | None, typer.Option(help="SQLite file")] = None,
+) -> None:
+    """Run the démarches-simplifiées stand-in."""
+    from api.standins.platform import serve
+
+    _logging()
+    settings = get_settings()
+    serve("127.0.0.1", port, db or settings.var_dir / "platform.db",
+          settings.platform.token.get_secret_value(), settings.platform.instructeur_id)
+
+
+@standin.command("mailbox")
+def standin_mailbox(
+    web_port: Annotated[int, typer.Option()] = 8025,
+    db: Annotated[Path | None, typer.Option(help="SQLite file")] = None,
+) -> None:
+    """Run the SMTP sink and its mailbox page."""
+    from api.standins.mailbox import serve
+
+    _logging()
+    settings = get_settings()
+    serve(settings.smtp.host, settings.smtp.port, "127.0.0.1", web_port,
+          db or settings.var_dir / "mailbox.db")
+
+
+@temporal_app.command("setup")
+def temporal_setup() -> None:
+    """Register the custom search attributes on the configured cluster (idempotent)."""
+    from api.temporal_setup import register_search_attributes
+
+    added = asyncio.run(register_search_attributes(get_settings().temporal))
+    typer.echo(f"Search attributes added: {', '.join(added) or 'none (all present)'}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,26 @@
+"""Home page and health check."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from api.deps import AppSettings
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["ops"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def home(settings: AppSettings) -> str:
+    return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>AMI PTCE – service des dossiers</title></head><body>
+<h1>AMI PTCE – service des dossiers</h1>
+<ul>
+<li><a href="{settings.temporal.ui_url}/namespaces/{settings.temporal.namespace}/workflows">Suivre les dossiers dans Temporal UI</a></li>
+<li><a href="/docs">Documentation de l’API</a></li>
+</ul></body></html>"""

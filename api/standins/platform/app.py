@@ -1,0 +1,51 @@
+"""The stand-in's process: one FastAPI app, served by uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from api.standins.platform.admin import admin_router
+from api.standins.platform.context import DEFAULT_INSTRUCTEUR_EMAIL, Platform
+from api.standins.platform.demarche import load_demarche
+from api.standins.platform.graphql_http import graphql_router
+from api.standins.platform.home import home_router
+from api.standins.platform.ids import encode_id
+from api.standins.platform.schema import load_schema
+from api.standins.platform.store import PlatformStore
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INSTRUCTEUR_ID = encode_id("Instructeur", 1)
+
+
+def create_app(
+    db_path: Path,
+    token: str,
+    instructeur_id: str = DEFAULT_INSTRUCTEUR_ID,
+    demarche_file: Path | None = None,
+    *,
+    instructeur_email: str = DEFAULT_INSTRUCTEUR_EMAIL,
+) -> FastAPI:
+    """The platform stand-in, its state in the SQLite file ``db_path`` (kept across restarts)."""
+    platform = Platform(
+        store=PlatformStore(db_path),
+        demarche=load_demarche(demarche_file),
+        instructeur_id=instructeur_id,
+        instructeur_email=instructeur_email,
+    )
+    app = FastAPI(title="Stand-in démarche.numerique.gouv.fr (API GraphQL v2)")
+    app.state.platform = platform
+    app.include_router(graphql_router(platform, load_schema(), token))
+    app.include_router(admin_router(platform))
+    app.include_router(home_router(platform))
+    return app
+
+
+def serve(host: str, port: int, db_path: Path, token: str, instructeur_id: str) -> None:
+    app = create_app(db_path, token, instructeur_id)
+    logger.info("platform stand-in on http://%s:%s/api/v2/graphql (db %s)", host, port, db_path)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,105 @@
+"""The worker process: owns every client's lifetime and registers workflows and activities."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import Worker
+
+from activities.intake import IntakeActivities
+from activities.mail.activities import MailActivities
+from activities.platform.activities import PlatformActivities
+from activities.platform.client import DsClient
+from activities.store import StoreActivities
+from api.temporal import connect
+from core.db.engine import Database, create_engine, create_schema
+from core.db.seed import load_cra_members
+from core.ids import sync_workflow_id
+from core.links import LinkSigner
+from core.mapping import load_mapping
+from core.settings import Settings, get_settings
+from workflows.consultation import CraConsultationWorkflow
+from workflows.dossier import DossierWorkflow
+from workflows.sync import DemarcheSyncWorkflow, SyncInput
+
+log = logging.getLogger("ptce.worker")
+WORKFLOWS = [DossierWorkflow, CraConsultationWorkflow, DemarcheSyncWorkflow]
+
+
+@dataclass
+class Resources:
+    db: Database
+    http: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def resources(settings: Settings) -> AsyncIterator[Resources]:
+    db = Database(create_engine(settings.effective_database_url))
+    await create_schema(db.engine)
+    http = httpx.AsyncClient(timeout=settings.platform.timeout_seconds)
+    try:
+        yield Resources(db=db, http=http)
+    finally:
+        await http.aclose()
+        await db.dispose()
+
+
+def build_worker(client: Client, settings: Settings, res: Resources, task_queue: str | None = None,
+                 **worker_options: object) -> Worker:
+    ds = DsClient(res.http, settings.platform.graphql_url,
+                  settings.platform.token.get_secret_value())
+    queue = task_queue or settings.temporal.task_queue
+    store = StoreActivities(res.db)
+    mail = MailActivities(settings.smtp, res.db, LinkSigner(settings.links.keys),
+                          settings.api.public_base_url)
+    platform = PlatformActivities(ds, settings.platform, load_mapping(settings.platform.mapping_file))
+    intake = IntakeActivities(ds, client, res.db, queue, settings.policy)
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=WORKFLOWS,
+        activities=[
+            store.save_snapshot, store.save_record, store.cra_pair,
+            mail.send_email, mail.send_cra_link_email,
+            platform.fetch_dossier, platform.passer_en_instruction, platform.send_message,
+            platform.decide, platform.annotate,
+            intake.sync_demarche,
+        ],
+        **worker_options,  # type: ignore[arg-type]
+    )
+
+
+async def ensure_sync(client: Client, settings: Settings) -> None:
+    """Starts the démarche's intake workflow unless it already runs."""
+    demarche = settings.platform.demarche_number
+    await client.start_workflow(
+        DemarcheSyncWorkflow.run,
+        SyncInput(demarche=demarche, interval=settings.platform_poll_interval),
+        id=sync_workflow_id(demarche), task_queue=settings.temporal.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=f"Synchronisation de la démarche {demarche}",
+    )
+
+
+async def run_worker(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    client = await connect(settings.temporal)
+    async with resources(settings) as res:
+        if settings.environment == "dev":
+            await load_cra_members(res.db)
+        await ensure_sync(client, settings)
+        worker = build_worker(client, settings, res)
+        log.info("worker started on task queue %s", settings.temporal.task_queue)
+        await worker.run()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run_worker())

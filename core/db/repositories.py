@@ -1,0 +1,106 @@
+"""Repositories hold a session and never commit: the unit of work commits at the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db.tables import CraMember, DossierRecord, DossierSnapshot, SentEmail, SyncCursor
+
+
+class SnapshotRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_if_new(self, number: int, updated_at: datetime, data: dict[str, Any]) -> bool:
+        existing = await self.session.scalar(
+            select(DossierSnapshot.id).where(
+                DossierSnapshot.number == number, DossierSnapshot.platform_updated_at == updated_at
+            )
+        )
+        if existing is not None:
+            return False
+        self.session.add(DossierSnapshot(number=number, platform_updated_at=updated_at, data=data))
+        return True
+
+    async def list_for(self, number: int) -> list[DossierSnapshot]:
+        rows = await self.session.scalars(
+            select(DossierSnapshot).where(DossierSnapshot.number == number).order_by(DossierSnapshot.id)
+        )
+        return list(rows)
+
+
+class RecordRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, number: int) -> DossierRecord | None:
+        return await self.session.get(DossierRecord, number)
+
+    async def upsert(self, number: int, demarche: int, **values: Any) -> DossierRecord:
+        """Creates or updates the record; ``details`` keys merge into the existing ones."""
+        details: dict[str, Any] = values.pop("details", None) or {}
+        record = await self.get(number)
+        if record is None:
+            record = DossierRecord(number=number, demarche=demarche, details=details, **values)
+            self.session.add(record)
+        else:
+            for key, value in values.items():
+                setattr(record, key, value)
+            record.details = {**(record.details or {}), **details}
+        return record
+
+
+class SentEmailRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, key: str) -> SentEmail | None:
+        return await self.session.get(SentEmail, key)
+
+    def add(self, key: str, message_id: str, template: str, dossier_number: int | None) -> None:
+        self.session.add(SentEmail(key=key, message_id=message_id, template=template,
+                                   dossier_number=dossier_number))
+
+    async def count_for(self, dossier_number: int) -> list[SentEmail]:
+        return list(await self.session.scalars(
+            select(SentEmail).where(SentEmail.dossier_number == dossier_number)
+        ))
+
+
+class CraMemberRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def active_for_region(self, region: str) -> list[CraMember]:
+        rows = await self.session.scalars(
+            select(CraMember).where(CraMember.region == region, CraMember.active.is_(True))
+            .order_by(CraMember.id)
+        )
+        return list(rows)
+
+    async def get(self, member_id: str) -> CraMember | None:
+        return await self.session.get(CraMember, member_id)
+
+    async def upsert(self, member: dict[str, str]) -> None:
+        existing = await self.get(member["id"])
+        if existing is None:
+            self.session.add(CraMember(**member))
+        else:
+            for key, value in member.items():
+                setattr(existing, key, value)
+
+
+class SyncCursorRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_or_create(self, demarche: int) -> SyncCursor:
+        cursor = await self.session.get(SyncCursor, demarche)
+        if cursor is None:
+            cursor = SyncCursor(demarche=demarche, cursor=None, last_seen={})
+            self.session.add(cursor)
+        return cursor

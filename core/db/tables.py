@@ -1,0 +1,74 @@
+"""SQLAlchemy 2 tables. Personal data stays here and in Temporal payloads, never in logs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class DossierSnapshot(Base):
+    """Each version of a dossier as fetched from the platform, keyed by its last-modified date."""
+
+    __tablename__ = "dossier_snapshots"
+    __table_args__ = (UniqueConstraint("number", "platform_updated_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[int] = mapped_column(Integer, index=True)
+    platform_updated_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+    stored_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class DossierRecord(Base):
+    """The service's current view of a dossier, and its final record once decided."""
+
+    __tablename__ = "dossier_records"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    demarche: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    motivation: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class SentEmail(Base):
+    """One row per email actually handed to SMTP: retries of an activity never send twice."""
+
+    __tablename__ = "sent_emails"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300))
+    template: Mapped[str] = mapped_column(String(80))
+    dossier_number: Mapped[int | None] = mapped_column(Integer, index=True)
+    sent_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CraMember(Base):
+    __tablename__ = "cra_members"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    region: Mapped[str] = mapped_column(String(3), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class SyncCursor(Base):
+    __tablename__ = "sync_cursors"
+
+    demarche: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cursor: Mapped[str | None] = mapped_column(String(300))
+    updated_since: Mapped[datetime | None]
+    last_seen: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # number -> updated_at

@@ -1,0 +1,110 @@
+"""Service settings: one cached, nested, validated object read from the environment.
+
+Variables use the ``PTCE_`` prefix and ``__`` between groups, e.g. ``PTCE_SMTP__PORT=1025``;
+``DATABASE_URL`` is accepted as is for the database.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.domain.policy import Policy
+
+DEV_PLACEHOLDER = "dev-only-change-me"
+
+
+class TemporalSettings(BaseModel):
+    address: str = "127.0.0.1:7233"
+    namespace: str = "default"
+    task_queue: str = "ptce-dossiers"
+    ui_url: str = "http://127.0.0.1:8233"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = ""  # empty: SQLite file under var_dir
+
+
+class SmtpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 1025
+    use_tls: bool = False
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "AMI PTCE <ne-pas-repondre@ptce.localhost>"
+    bessii_mailbox: str = "bessii@dgtresor.localhost"
+    timeout_seconds: float = 10.0
+
+
+class PlatformSettings(BaseModel):
+    """The démarches-simplifiées GraphQL API (or its local stand-in)."""
+
+    graphql_url: str = "http://127.0.0.1:8100/api/v2/graphql"
+    token: SecretStr = SecretStr(DEV_PLACEHOLDER)
+    instructeur_id: str = "SW5zdHJ1Y3RldXItMQ=="  # base64("Instructeur-1") on the stand-in
+    demarche_number: int = 1001
+    mapping_file: Path | None = None  # None: the demo démarche shipped in core/data
+    annotation_opinions_id: str = "QW5ub3RhdGlvbi0yMDE="  # base64("Annotation-201")
+    annotation_stage_id: str = "QW5ub3RhdGlvbi0yMDI="  # base64("Annotation-202")
+    timeout_seconds: float = 30.0
+    poll_interval_seconds: int = 30
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+    webhook_secret: SecretStr = SecretStr(DEV_PLACEHOLDER)
+
+
+class LinkSettings(BaseModel):
+    """Signing keys for the CRA members' personal links, newest first: ``id:secret`` pairs."""
+
+    keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr(f"k1:{DEV_PLACEHOLDER}")])
+    read_grace_days: int = 14
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PTCE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    environment: Literal["dev", "test", "prod"] = "dev"
+    var_dir: Path = Path("var")
+    database_url: str = Field(
+        default="", validation_alias=AliasChoices("DATABASE_URL", "PTCE_DATABASE_URL")
+    )
+    temporal: TemporalSettings = TemporalSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    platform: PlatformSettings = PlatformSettings()
+    api: ApiSettings = ApiSettings()
+    links: LinkSettings = LinkSettings()
+    policy: Policy = Policy()
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_dev(self) -> Settings:
+        if self.environment == "prod":
+            secrets = [self.platform.token, self.api.webhook_secret, *self.links.keys]
+            if any(DEV_PLACEHOLDER in s.get_secret_value() for s in secrets):
+                raise ValueError("placeholder secrets are refused when PTCE_ENVIRONMENT=prod")
+        return self
+
+    @property
+    def platform_poll_interval(self) -> timedelta:
+        return timedelta(seconds=self.platform.poll_interval_seconds)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'ptce.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,34 @@
+"""Shared fixtures: one time-skipping Temporal test server per session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.binaries import temporal_test_server
+from api.temporal_setup import add_search_attributes
+from tests.support import Stack, stack
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server()),
+        data_converter=pydantic_data_converter,
+    )
+    # The time-skipping server rejects custom search attributes until they are registered.
+    await add_search_attributes(env.client, env.client.namespace)
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+async def ts_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    async with stack(tmp_path) as s:
+        yield s

@@ -1,0 +1,132 @@
+"""Test support: the real parts of the stack, started in-process on free ports.
+
+A ``Stack`` holds the platform stand-in (real HTTP over an ASGI transport), the SMTP sink with
+its JSON API (real SMTP, real HTTP), a SQLite database and settings pointing at them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from api.demo import sample
+from api.standins.mailbox import start_mailbox
+from api.standins.platform import create_app as create_platform_app
+from api.worker import Resources, build_worker, resources
+from core.db.seed import load_cra_members
+from core.db.tables import DossierRecord, DossierSnapshot, SentEmail
+from core.domain.policy import Policy
+from core.settings import (
+    ApiSettings,
+    PlatformSettings,
+    Settings,
+    SmtpSettings,
+    TemporalSettings,
+)
+
+TOKEN = "test-token"
+INSTRUCTEUR = "SW5zdHJ1Y3RldXItMQ=="
+FAST_POLICY = Policy(
+    correction_deadline=timedelta(days=30), correction_reminders=[timedelta(days=14)],
+    cra_deadline=timedelta(days=21), cra_reminders=[timedelta(days=7), timedelta(days=14)],
+    cra_final_reminder_before=timedelta(days=2),
+    bessii_reminder_after=timedelta(days=7), bessii_reminder_every=timedelta(days=7),
+)
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    platform: httpx.AsyncClient  # the stand-in's admin endpoints
+    mailbox: httpx.AsyncClient  # the SMTP sink's JSON API
+    res: Resources
+
+    def worker(self, client: Client, **options: Any) -> Worker:
+        return build_worker(client, self.settings, self.res,
+                            task_queue=f"tq-{uuid.uuid4()}", **options)
+
+    async def file(self, index: int = 0, **overrides: Any) -> int:
+        _, fields = sample(index)
+        fields = {**fields, **overrides}
+        r = await self.platform.post("/_standin/dossiers", json={
+            "usager_email": fields.get("referent_email") or "porteur@example.org",
+            "fields": fields})
+        r.raise_for_status()
+        return int(r.json()["number"])
+
+    async def edit(self, number: int, **fields: Any) -> None:
+        r = await self.platform.patch(f"/_standin/dossiers/{number}", json={"fields": fields})
+        r.raise_for_status()
+
+    async def dossier(self, number: int) -> dict[str, Any]:
+        r = await self.platform.get(f"/_standin/dossiers/{number}")
+        r.raise_for_status()
+        data: dict[str, Any] = r.json()
+        return data
+
+    async def mutations(self, number: int) -> list[str]:
+        r = await self.platform.get("/_standin/mutations", params={"dossier": number})
+        r.raise_for_status()
+        return [m["name"] for m in r.json()]
+
+    async def emails(self, to: str | None = None, subject: str | None = None
+                     ) -> list[dict[str, Any]]:
+        params = {k: v for k, v in (("to", to), ("subject", subject)) if v}
+        r = await self.mailbox.get("/api/messages", params=params)
+        r.raise_for_status()
+        messages: list[dict[str, Any]] = r.json()
+        return messages
+
+    async def record(self, number: int) -> DossierRecord | None:
+        async with self.res.db.unit_of_work() as s:
+            return await s.get(DossierRecord, number)
+
+    async def snapshots(self, number: int) -> int:
+        async with self.res.db.unit_of_work() as s:
+            rows = await s.scalars(select(DossierSnapshot).where(DossierSnapshot.number == number))
+            return len(list(rows))
+
+    async def sent_keys(self, number: int) -> list[str]:
+        async with self.res.db.unit_of_work() as s:
+            rows = await s.scalars(select(SentEmail.key).where(SentEmail.dossier_number == number))
+            return list(rows)
+
+
+@asynccontextmanager
+async def stack(tmp: Path, temporal_address: str = "127.0.0.1:7233",
+                policy: Policy = FAST_POLICY) -> AsyncIterator[Stack]:
+    platform_app = create_platform_app(tmp / "platform.db", TOKEN, INSTRUCTEUR)
+    mailbox = await start_mailbox("127.0.0.1", 0, "127.0.0.1", 0, tmp / "mailbox.db")
+    settings = Settings(
+        environment="test", var_dir=tmp, database_url=f"sqlite+aiosqlite:///{tmp / 'ptce.db'}",
+        temporal=TemporalSettings(address=temporal_address),
+        smtp=SmtpSettings(port=mailbox.smtp_port),
+        platform=PlatformSettings(graphql_url="http://platform.test/api/v2/graphql",
+                                  token=TOKEN, instructeur_id=INSTRUCTEUR),  # type: ignore[arg-type]
+        api=ApiSettings(public_base_url="http://127.0.0.1:8000"),
+        policy=policy,
+    )
+    transport = httpx.ASGITransport(app=platform_app)
+    try:
+        async with resources(settings) as res:
+            # The worker's platform client talks HTTP to the stand-in through the ASGI transport.
+            await res.http.aclose()
+            res.http = httpx.AsyncClient(transport=transport, base_url="http://platform.test")
+            await load_cra_members(res.db)
+            async with (
+                httpx.AsyncClient(transport=transport, base_url="http://platform.test") as admin,
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{mailbox.web_port}") as mail,
+            ):
+                yield Stack(settings=settings, platform=admin, mailbox=mail, res=res)
+    finally:
+        await mailbox.close()

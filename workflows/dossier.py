@@ -1,0 +1,453 @@
+"""One dossier of the AMI PTCE, from receipt to notification.
+
+receipt → completeness ("tout dossier incomplet ne sera pas recevable") → BESSII confirms
+admissibility while the regional committees are consulted in parallel (child workflows) →
+BESSII's decision → notification on the platform and by email.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.mail.activities import MailActivities
+    from activities.mail.models import EmailRequest
+    from activities.platform.activities import PlatformActivities
+    from activities.platform.models import PlatformAnnotations, PlatformDecision, PlatformMessage
+    from activities.store import RecordUpdate, StoreActivities
+    from core.domain.cra import ConsultationView, CraContact
+    from core.domain.dossier import Dossier
+    from core.domain.procedure import (
+        OPINION_LABELS,
+        STAGE_LABELS,
+        ConsultationStatus,
+        Outcome,
+        Stage,
+    )
+    from core.domain.regions import region_name
+    from core.ids import DOSSIER_CHANGED_SIGNAL, DOSSIER_WORKFLOW, consultation_workflow_id
+    from core.rules.completeness import CompletenessReport, check_completeness
+    from workflows import details, options
+    from workflows import search_attributes as sa
+    from workflows.consultation import OPINION_SIGNAL, CraConsultationWorkflow
+    from workflows.payloads import (
+        AdmissibilityDecision,
+        ConsultationInput,
+        ConsultationResult,
+        DecisionRequest,
+        DossierChanged,
+        DossierInput,
+        DossierResult,
+        DossierStatus,
+        EligibilityRecord,
+        OpinionNotice,
+        Step,
+    )
+    from workflows.waiting import wait_with_reminders
+
+_BESSII_REMINDERS = 26  # then the wait goes on without timers
+
+
+@workflow.defn(name=DOSSIER_WORKFLOW)
+class DossierWorkflow:
+    @workflow.init
+    def __init__(self, input: DossierInput) -> None:
+        self._input = input
+        self._policy = input.policy
+        self._stage = Stage.RECEIVED
+        self._stage_deadline: datetime | None = None
+        self._dossier: Dossier | None = None
+        self._report: CompletenessReport | None = None
+        self._changed = False
+        self._deleted = False
+        self._admissibility: AdmissibilityDecision | None = None
+        self._eligibility: EligibilityRecord | None = None
+        self._decision: DecisionRequest | None = None
+        self._consultations: dict[str, ConsultationView] = {}
+        self._members: dict[str, list[CraContact]] = {}
+        self._finished: set[str] = set()  # regions whose consultation workflow has ended
+        self._steps: list[Step] = []
+
+    # ----------------------------------------------------------------- helpers
+
+    @property
+    def _number(self) -> int:
+        return self._input.number
+
+    def _key(self, purpose: str) -> str:
+        return f"{workflow.info().workflow_id}:{purpose}"
+
+    def _context(self) -> dict[str, object]:
+        d = self._dossier
+        return {"number": self._number, "project": d.project_name if d else None,
+                "structure": d.structure.name if d else None}
+
+    def _step(self, what: str, by: str | None = None) -> None:
+        self._steps.append(Step(at=workflow.now(), what=what, by=by))
+
+    def _pending_regions(self) -> list[str]:
+        return [r for r, c in self._consultations.items() if c.status is ConsultationStatus.PENDING]
+
+    def _publish(self, next_step: str) -> None:
+        """Search attributes and current details: what the Temporal UI shows of this dossier."""
+        updates = [
+            sa.STAGE.value_set(self._stage.value),
+            sa.CRA_PENDING.value_set(self._pending_regions()),
+            sa.STAGE_DEADLINE.value_set(self._stage_deadline) if self._stage_deadline
+            else sa.STAGE_DEADLINE.value_unset(),
+        ]
+        if self._dossier is not None:
+            updates += [sa.REGIONS.value_set(self._dossier.regions),
+                        sa.FRAGILE_TERRITORY.value_set(self._territory_flags().any)]
+        if self._decision is not None:
+            updates.append(sa.DECISION.value_set(self._decision.outcome.value))
+        workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(details.current_details(
+            self._stage, self._stage_deadline, list(self._consultations.values()), next_step))
+
+    def _enter(self, stage: Stage, deadline: datetime | None, next_step: str) -> None:
+        self._stage, self._stage_deadline = stage, deadline
+        self._step(f"Étape : {STAGE_LABELS[stage]}")
+        self._publish(next_step)
+
+    def _territory_flags(self):  # type: ignore[no-untyped-def]
+        if self._admissibility is not None and self._admissibility.territory is not None:
+            return self._admissibility.territory
+        assert self._dossier is not None
+        return self._dossier.territory
+
+    async def _email(self, purpose: str, template: str, to: list[str], summary: str,
+                     extra: dict[str, object] | None = None, to_bessii: bool = False) -> None:
+        if not to and not to_bessii:
+            return
+        await workflow.execute_activity_method(
+            MailActivities.send_email,
+            EmailRequest(key=self._key(purpose), template=template, to=to, to_bessii=to_bessii,
+                         dossier_number=self._number, context={**self._context(), **(extra or {})}),
+            **options.external(summary),
+        )
+
+    async def _record(self, **values: object) -> None:
+        await workflow.execute_activity_method(
+            StoreActivities.save_record,
+            RecordUpdate(number=self._number, demarche=self._input.demarche,
+                         stage=self._stage.value, **values),  # type: ignore[arg-type]
+            **options.local("Enregistrement du dossier"),
+        )
+
+    async def _fetch(self) -> Dossier:
+        dossier = await workflow.execute_activity_method(
+            PlatformActivities.fetch_dossier, self._number,
+            **options.external("Lecture du dossier sur la plateforme"))
+        await workflow.execute_activity_method(
+            StoreActivities.save_snapshot, dossier, **options.local("Instantané du dossier"))
+        self._dossier = dossier
+        return dossier
+
+    # ----------------------------------------------------------------- the procedure
+
+    @workflow.run
+    async def run(self, input: DossierInput) -> DossierResult:
+        workflow.upsert_search_attributes([sa.DOSSIER_NUMBER.value_set(input.number),
+                                           sa.DEMARCHE.value_set(input.demarche)])
+        dossier = await self._fetch()
+        self._changed = False
+        self._step("Dossier reçu")
+        self._publish("vérification de la complétude")
+        await self._record()
+        await self._email("acknowledgement", "acknowledgement", dossier.contact_emails,
+                          "Accusé de réception")
+
+        if not await self._ensure_complete():
+            return await self._finish_without_decision()
+
+        await workflow.execute_activity_method(
+            PlatformActivities.passer_en_instruction, self._number,
+            **options.external("Passage en instruction sur la plateforme"))
+        consultations = await self._start_consultations()
+        self._enter(Stage.ADMISSIBILITY, None, "confirmation de la recevabilité par le BESSII")
+        await self._record()
+        await self._wait_for_bessii(lambda: self._admissibility is not None,
+                                    "confirmer la recevabilité", "recevabilité")
+        if self._deleted:
+            return await self._withdraw(consultations)
+        assert self._admissibility is not None
+        if not self._admissibility.admissible:
+            self._decision = DecisionRequest(agent=self._admissibility.agent,
+                                             outcome=Outcome.SANS_SUITE,
+                                             motivation=self._admissibility.reason)
+        else:
+            self._enter(Stage.INSTRUCTION, None, "décision du BESSII")
+            await self._record()
+            await self._wait_for_bessii(lambda: self._decision is not None,
+                                        "enregistrer la décision", "décision")
+            if self._deleted:
+                return await self._withdraw(consultations)
+        await self._close_consultations(consultations)
+        return await self._notify()
+
+    # ----------------------------------------------------------------- completeness
+
+    async def _ensure_complete(self) -> bool:
+        assert self._dossier is not None
+        self._report = check_completeness(self._dossier, self._policy.budgets)
+        if self._report.complete:
+            self._step("Dossier complet")
+            return True
+        start = workflow.now()
+        deadline = start + self._policy.correction_deadline
+        self._enter(Stage.AWAITING_CORRECTION, deadline, "correction par le porteur de projet")
+        await self._record(details={"missing": [i.field for i in self._report.issues]})
+        requests = 0
+        while not self._report.complete:
+            requests += 1
+            await self._request_correction(requests, deadline)
+            self._changed = False
+            corrected = await wait_with_reminders(
+                lambda: self._changed or self._deleted,
+                deadline,
+                [start + r for r in self._policy.correction_reminders],
+                lambda n: self._email(
+                    f"correction-reminder-{n}", "correction_reminder",
+                    self._dossier.contact_emails if self._dossier else [],
+                    "Relance du porteur de projet",
+                    {"missing": self._report.summary() if self._report else "",
+                     "deadline": deadline}),
+                summary="Échéance de complétude",
+                reminder_summary="Relance complétude",
+            )
+            if not corrected or self._deleted:
+                return False
+            dossier = await self._fetch()
+            self._changed = False
+            self._report = check_completeness(dossier, self._policy.budgets)
+            self._step("Dossier modifié par le porteur de projet")
+        self._step("Dossier complété")
+        return True
+
+    async def _request_correction(self, n: int, deadline: datetime) -> None:
+        assert self._dossier is not None and self._report is not None
+        missing = self._report.summary()
+        body = (f"Votre dossier est incomplet. Merci de le compléter avant le "
+                f"{deadline:%d/%m/%Y} :\n{missing}")
+        await workflow.execute_activity_method(
+            PlatformActivities.send_message,
+            PlatformMessage(number=self._number, body=body, correction=True),
+            **options.external("Demande de correction sur la plateforme"))
+        await self._email(f"correction-request-{n}", "correction_request",
+                          self._dossier.contact_emails, "Demande de correction (courriel)",
+                          {"missing": missing, "deadline": deadline})
+        self._step("Demande de correction envoyée")
+
+    async def _finish_without_decision(self) -> DossierResult:
+        if self._deleted:
+            return await self._withdraw([])
+        assert self._report is not None
+        motivation = ("Dossier incomplet à l’échéance de la demande de correction. "
+                      "Éléments manquants ou non conformes :\n" + self._report.summary())
+        self._decision = DecisionRequest.model_validate({
+            "agent": {"id": "service", "name": "Service des dossiers AMI PTCE"},
+            "outcome": Outcome.SANS_SUITE, "motivation": motivation})
+        return await self._notify()
+
+    # ----------------------------------------------------------------- CRA consultation
+
+    async def _start_consultations(self) -> list[asyncio.Task[None]]:
+        assert self._dossier is not None
+        tasks: list[asyncio.Task[None]] = []
+        for region in self._dossier.regions:
+            members = await workflow.execute_activity_method(
+                StoreActivities.cra_pair, region,
+                **options.local(f"Binôme CRA {region_name(region)}"))
+            self._members[region] = members
+            start = workflow.now()
+            deadline = start + self._policy.cra_deadline
+            handle = await workflow.start_child_workflow(
+                CraConsultationWorkflow.run,
+                ConsultationInput(
+                    number=self._number, demarche=self._input.demarche, region=region,
+                    members=members, deadline=deadline,
+                    reminders=[start + o for o in self._policy.cra_reminder_offsets()],
+                    project=self._dossier.project_name, structure=self._dossier.structure.name),
+                id=consultation_workflow_id(self._number, region),
+                static_summary=f"Consultation CRA {region_name(region)} · dossier n° {self._number}",
+            )
+            self._consultations[region] = ConsultationView(region=region, deadline=deadline)
+            self._step(f"Consultation de la CRA {region_name(region)} ouverte")
+            tasks.append(asyncio.create_task(self._follow(region, handle)))
+        return tasks
+
+    async def _follow(self, region: str, handle: workflow.ChildWorkflowHandle[
+            CraConsultationWorkflow, ConsultationResult]) -> None:
+        result = await handle
+        self._finished.add(region)
+        view = self._consultations[region]
+        view.status, view.opinion = result.status, result.opinion or view.opinion
+        view.reminders_sent = result.reminders_sent
+        self._step(f"Consultation de la CRA {region_name(region)} terminée ({result.status})")
+        self._publish("décision du BESSII" if self._stage is Stage.INSTRUCTION
+                      else "confirmation de la recevabilité par le BESSII")
+
+    async def _close_consultations(self, tasks: list[asyncio.Task[None]]) -> None:
+        for region in self._consultations:
+            if region in self._finished:
+                continue
+            handle = workflow.get_external_workflow_handle(
+                consultation_workflow_id(self._number, region))
+            try:
+                await handle.signal(CraConsultationWorkflow.close)
+            except ApplicationError:
+                pass  # it ended meanwhile (deadline reached): its result arrives below
+        await asyncio.gather(*tasks)
+
+    @workflow.signal(name=OPINION_SIGNAL)
+    def _on_opinion(self, notice: OpinionNotice) -> None:
+        view = self._consultations.get(notice.region)
+        if view is None:
+            return
+        view.opinion, view.status = notice.opinion, ConsultationStatus.ANSWERED
+        label = OPINION_LABELS[notice.opinion.opinion]
+        self._step(f"Avis de la CRA {region_name(notice.region)} : {label}",
+                   by=notice.opinion.amended_by[-1] if notice.opinion.amended_by
+                   else notice.opinion.written_by)
+        self._publish("décision du BESSII" if self._stage is Stage.INSTRUCTION
+                      else "confirmation de la recevabilité par le BESSII")
+
+    # ----------------------------------------------------------------- BESSII
+
+    async def _wait_for_bessii(self, done, task: str, short: str) -> None:  # type: ignore[no-untyped-def]
+        since = workflow.now()
+        every = self._policy.bessii_reminder_every
+        first = since + self._policy.bessii_reminder_after
+        await wait_with_reminders(
+            lambda: done() or self._deleted, None,
+            [first + every * i for i in range(_BESSII_REMINDERS)],
+            lambda n: self._email(f"bessii-reminder-{short}-{n}", "bessii_reminder", [],
+                                  f"Relance BESSII : {short}", {"task": task, "since": since},
+                                  to_bessii=True),
+            summary=f"Attente BESSII : {short}",
+            reminder_summary=f"Relance BESSII : {short}",
+        )
+
+    @workflow.update(name="confirm_admissibility")
+    async def confirm_admissibility(self, decision: AdmissibilityDecision) -> DossierStatus:
+        self._admissibility = decision
+        verdict = "recevable" if decision.admissible else "non recevable"
+        self._step(f"Recevabilité : {verdict}", by=decision.agent.name)
+        return self.status()
+
+    @confirm_admissibility.validator
+    def _validate_admissibility(self, decision: AdmissibilityDecision) -> None:
+        if self._stage is not Stage.ADMISSIBILITY or self._admissibility is not None:
+            raise ApplicationError(f"admissibility cannot be recorded at stage {self._stage}",
+                                   type="WrongStage")
+
+    @workflow.update(name="record_eligibility")
+    async def record_eligibility(self, record: EligibilityRecord) -> DossierStatus:
+        self._eligibility = record
+        majority = "majorité atteinte" if record.assessment.majority else "majorité non atteinte"
+        self._step(f"Critères d’éligibilité enregistrés ({majority})", by=record.agent.name)
+        return self.status()
+
+    @record_eligibility.validator
+    def _validate_eligibility(self, record: EligibilityRecord) -> None:
+        if self._stage not in (Stage.ADMISSIBILITY, Stage.INSTRUCTION):
+            raise ApplicationError(f"eligibility cannot be recorded at stage {self._stage}",
+                                   type="WrongStage")
+
+    @workflow.update(name="record_decision")
+    async def record_decision(self, decision: DecisionRequest) -> DossierStatus:
+        self._decision = decision
+        self._step(f"Décision : {decision.outcome}", by=decision.agent.name)
+        if decision.override_reason:
+            self._step(f"Décision avant la fin de la consultation : {decision.override_reason}",
+                       by=decision.agent.name)
+        return self.status()
+
+    @record_decision.validator
+    def _validate_decision(self, decision: DecisionRequest) -> None:
+        if self._stage is not Stage.INSTRUCTION or self._decision is not None:
+            raise ApplicationError(f"a decision cannot be recorded at stage {self._stage}",
+                                   type="WrongStage")
+        pending = self._pending_regions()
+        if pending and not (decision.override_reason and decision.override_reason.strip()):
+            names = ", ".join(region_name(r) for r in pending)
+            raise ApplicationError(f"CRA consultation still open: {names}",
+                                   type="ConsultationOpen")
+
+    @workflow.signal(name=DOSSIER_CHANGED_SIGNAL)
+    def dossier_changed(self, change: DossierChanged) -> None:
+        # Echoes of our own mutations arrive here too: harmless, only read while awaiting a
+        # correction, and the dossier is always re-read from the platform.
+        if change.deleted:
+            self._deleted = True
+        self._changed = True
+
+    @workflow.query(name="status")
+    def status(self) -> DossierStatus:
+        eligibility_majority = self._eligibility.assessment.majority if self._eligibility else None
+        return DossierStatus(
+            number=self._number, stage=self._stage, stage_deadline=self._stage_deadline,
+            dossier=self._dossier, completeness=self._report, admissibility=self._admissibility,
+            eligibility=self._eligibility, eligibility_majority=eligibility_majority,
+            territory=self._territory_flags() if self._dossier else None,
+            consultations=list(self._consultations.values()), decision=self._decision,
+            steps=list(self._steps),
+        )
+
+    # ----------------------------------------------------------------- the end
+
+    def _opinions_summary(self) -> str:
+        parts = []
+        for region, view in self._consultations.items():
+            label = OPINION_LABELS[view.opinion.opinion] if view.opinion else view.status.value
+            parts.append(f"{region_name(region)} : {label}")
+        return "; ".join(parts) or "aucune CRA consultée"
+
+    async def _notify(self) -> DossierResult:
+        decision = self._decision
+        assert decision is not None and self._dossier is not None
+        self._enter(Stage.NOTIFICATION, None, "notification de la décision")
+        await workflow.execute_activity_method(
+            PlatformActivities.annotate,
+            PlatformAnnotations(number=self._number, opinions=self._opinions_summary(),
+                                stage=STAGE_LABELS[Stage.CLOSED]),
+            **options.external("Annotations privées sur la plateforme"))
+        await workflow.execute_activity_method(
+            PlatformActivities.decide,
+            PlatformDecision(number=self._number, outcome=decision.outcome,
+                             motivation=decision.motivation),
+            **options.external(f"Décision sur la plateforme : {decision.outcome}"))
+        extra = {"outcome": decision.outcome.value, "motivation": decision.motivation}
+        await self._email("decision-applicant", "decision_applicant",
+                          self._dossier.contact_emails, "Courriel de décision au porteur", extra)
+        consulted = [m.email for region in self._consultations for m in self._members[region]]
+        await self._email("decision-cra", "decision_cra_info", consulted,
+                          "Information des CRA consultées", extra)
+        self._stage = Stage.CLOSED
+        self._step("Décision notifiée")
+        self._publish("aucune : dossier clos")
+        await self._record(outcome=decision.outcome.value, motivation=decision.motivation,
+                           decided_by=decision.agent.id, decided_at=workflow.now(),
+                           details={"opinions": self._opinions_summary()})
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return DossierResult(number=self._number, outcome=decision.outcome,
+                             motivation=decision.motivation, decided_by=decision.agent.id,
+                             consultations=list(self._consultations.values()))
+
+    async def _withdraw(self, tasks: list[asyncio.Task[None]]) -> DossierResult:
+        """The dossier was deleted on the platform: stop, tell nobody, keep the record."""
+        await self._close_consultations(tasks)
+        self._stage = Stage.CLOSED
+        self._step("Dossier supprimé sur la plateforme par le porteur de projet")
+        self._publish("aucune : dossier retiré")
+        await self._record(details={"withdrawn": True})
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return DossierResult(number=self._number, outcome=None,
+                             motivation="Dossier retiré par le porteur de projet",
+                             consultations=list(self._consultations.values()))
+

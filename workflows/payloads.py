@@ -1,0 +1,90 @@
+"""Payloads that cross the workflow boundary: inputs, results, updates, queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from core.domain.cra import ConsultationView, CraContact, OpinionSubmission, RecordedOpinion
+from core.domain.dossier import Dossier, TerritoryFlags
+from core.domain.procedure import (
+    AdmissibilityDecision,
+    Agent,
+    ConsultationStatus,
+    DecisionRequest,
+    DossierChanged,
+    DossierInput,
+    Outcome,
+    Stage,
+)
+from core.rules.completeness import CompletenessReport
+from core.rules.eligibility import EligibilityAssessment
+
+__all__ = [
+    "AdmissibilityDecision", "ConsultationInput", "ConsultationResult", "DecisionRequest",
+    "DossierChanged", "DossierInput", "DossierResult", "DossierStatus", "EligibilityRecord",
+    "OpinionNotice", "OpinionSubmission", "Step",
+]
+
+
+class ConsultationInput(BaseModel):
+    number: int
+    demarche: int
+    region: str
+    round: int = 1
+    members: list[CraContact]
+    deadline: datetime
+    reminders: list[datetime]
+    project: str | None = None
+    structure: str | None = None
+
+
+class ConsultationResult(BaseModel):
+    region: str
+    status: ConsultationStatus
+    opinion: RecordedOpinion | None = None
+    reminders_sent: int = 0
+
+
+class OpinionNotice(BaseModel):
+    """Child to parent: the region's opinion was recorded or amended."""
+
+    region: str
+    opinion: RecordedOpinion
+
+
+class EligibilityRecord(BaseModel):
+    agent: Agent
+    assessment: EligibilityAssessment
+
+
+class Step(BaseModel):
+    """One line of the dossier's story, for the agents' pages."""
+
+    at: datetime
+    what: str  # French
+    by: str | None = None
+
+
+class DossierStatus(BaseModel):
+    number: int
+    stage: Stage
+    stage_deadline: datetime | None = None
+    dossier: Dossier | None = None
+    completeness: CompletenessReport | None = None
+    admissibility: AdmissibilityDecision | None = None
+    eligibility: EligibilityRecord | None = None
+    eligibility_majority: bool | None = None
+    territory: TerritoryFlags | None = None
+    consultations: list[ConsultationView] = Field(default_factory=list)
+    decision: DecisionRequest | None = None
+    steps: list[Step] = Field(default_factory=list)
+
+
+class DossierResult(BaseModel):
+    number: int
+    outcome: Outcome | None  # None: withdrawn by the applicant (deleted on the platform)
+    motivation: str
+    decided_by: str | None = None
+    consultations: list[ConsultationView] = Field(default_factory=list)

@@ -1,0 +1,52 @@
+"""Intake of one démarche: polls the platform with a persisted cursor, forever.
+
+Long-running with continue-as-new so its history stays short; ``sync_now`` (from the legacy
+webhook endpoint) wakes it early. Its body is never trusted: it only triggers a poll.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.intake import IntakeActivities
+    from core.ids import SYNC_WORKFLOW
+
+
+class SyncInput(BaseModel):
+    demarche: int
+    interval: timedelta = timedelta(seconds=30)
+    polls_per_run: int = 200
+
+
+@workflow.defn(name=SYNC_WORKFLOW)
+class DemarcheSyncWorkflow:
+    def __init__(self) -> None:
+        self._wake = False
+
+    @workflow.run
+    async def run(self, input: SyncInput) -> None:
+        for _ in range(input.polls_per_run):
+            self._wake = False
+            await workflow.execute_activity_method(
+                IntakeActivities.sync_demarche, input.demarche,
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
+                summary=f"Synchronisation de la démarche {input.demarche}",
+            )
+            try:
+                await workflow.wait_condition(lambda: self._wake, timeout=input.interval,
+                                              timeout_summary="Prochaine synchronisation")
+            except TimeoutError:
+                pass
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(input)
+
+    @workflow.signal(name="sync_now")
+    def sync_now(self) -> None:
+        self._wake = True
