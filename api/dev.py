@@ -136,7 +136,8 @@ def _print_urls(settings: Settings, mailbox_web_port: int, platform_port: int) -
         f"  Temporal Web UI            {settings.temporal.ui_url}",
         f"  Temporal gRPC              {settings.temporal.address}",
         f"  API (docs at /docs)        http://127.0.0.1:{settings.api.port}",
-        f"  Mailbox (SMTP sink)        http://127.0.0.1:{mailbox_web_port}  (SMTP {settings.smtp.host}:{settings.smtp.port})",
+        f"  Mailbox (SMTP sink)        http://127.0.0.1:{mailbox_web_port}"
+        f"  (SMTP {settings.smtp.host}:{settings.smtp.port})",
         f"  Platform stand-in          http://127.0.0.1:{platform_port}  (GraphQL at /api/v2/graphql)",
         f"  Data                       {Path(settings.var_dir).resolve()}",
         "File demo dossiers from another terminal: .venv/bin/ptce demo",

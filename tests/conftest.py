@@ -9,7 +9,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.binaries import temporal_test_server
+from api.binaries import temporal_cli, temporal_test_server
 from api.temporal_setup import add_search_attributes
 from tests.support import Stack, stack
 
@@ -30,5 +30,28 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 async def ts_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    async with stack(tmp_path) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (the `temporal` CLI from PyPI), with our search attributes."""
+    from workflows import search_attributes
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()),
+        data_converter=pydantic_data_converter,
+        search_attributes=search_attributes.ALL,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+async def dev_stack(tmp_path: Path, dev_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
     async with stack(tmp_path) as s:
         yield s

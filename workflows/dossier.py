@@ -8,9 +8,13 @@ BESSII's decision → notification on the platform and by email.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -20,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.platform.models import PlatformAnnotations, PlatformDecision, PlatformMessage
     from activities.store import RecordUpdate, StoreActivities
     from core.domain.cra import ConsultationView, CraContact
-    from core.domain.dossier import Dossier
+    from core.domain.dossier import Dossier, TerritoryFlags
     from core.domain.procedure import (
         OPINION_LABELS,
         STAGE_LABELS,
@@ -94,7 +98,7 @@ class DossierWorkflow:
 
     def _publish(self, next_step: str) -> None:
         """Search attributes and current details: what the Temporal UI shows of this dossier."""
-        updates = [
+        updates: list[SearchAttributeUpdate[Any]] = [
             sa.STAGE.value_set(self._stage.value),
             sa.CRA_PENDING.value_set(self._pending_regions()),
             sa.STAGE_DEADLINE.value_set(self._stage_deadline) if self._stage_deadline
@@ -114,14 +118,14 @@ class DossierWorkflow:
         self._step(f"Étape : {STAGE_LABELS[stage]}")
         self._publish(next_step)
 
-    def _territory_flags(self):  # type: ignore[no-untyped-def]
+    def _territory_flags(self) -> TerritoryFlags:
         if self._admissibility is not None and self._admissibility.territory is not None:
             return self._admissibility.territory
         assert self._dossier is not None
         return self._dossier.territory
 
     async def _email(self, purpose: str, template: str, to: list[str], summary: str,
-                     extra: dict[str, object] | None = None, to_bessii: bool = False) -> None:
+                     extra: Mapping[str, object] | None = None, to_bessii: bool = False) -> None:
         if not to and not to_bessii:
             return
         await workflow.execute_activity_method(
@@ -135,12 +139,12 @@ class DossierWorkflow:
         await workflow.execute_activity_method(
             StoreActivities.save_record,
             RecordUpdate(number=self._number, demarche=self._input.demarche,
-                         stage=self._stage.value, **values),  # type: ignore[arg-type]
+                         stage=self._stage.value, **values),
             **options.local("Enregistrement du dossier"),
         )
 
     async def _fetch(self) -> Dossier:
-        dossier = await workflow.execute_activity_method(
+        dossier: Dossier = await workflow.execute_activity_method(
             PlatformActivities.fetch_dossier, self._number,
             **options.external("Lecture du dossier sur la plateforme"))
         await workflow.execute_activity_method(
@@ -298,10 +302,9 @@ class DossierWorkflow:
                 continue
             handle = workflow.get_external_workflow_handle(
                 consultation_workflow_id(self._number, region))
-            try:
+            # It may have ended meanwhile (deadline reached): its result arrives below.
+            with contextlib.suppress(ApplicationError):
                 await handle.signal(CraConsultationWorkflow.close)
-            except ApplicationError:
-                pass  # it ended meanwhile (deadline reached): its result arrives below
         await asyncio.gather(*tasks)
 
     @workflow.signal(name=OPINION_SIGNAL)

@@ -6,6 +6,7 @@ webhook endpoint) wakes it early. Its body is never trusted: it only triggers a 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from pydantic import BaseModel
@@ -39,11 +40,9 @@ class DemarcheSyncWorkflow:
                 retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
                 summary=f"Synchronisation de la démarche {input.demarche}",
             )
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._wake, timeout=input.interval,
                                               timeout_summary="Prochaine synchronisation")
-            except TimeoutError:
-                pass
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(input)
 
