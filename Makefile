@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# npm writes this file on every install: our stamp for the front-end assets (DSFR).
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: run test install lint typecheck clean
 
@@ -12,9 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The DSFR (@gouvfr/dsfr) served to the CRA answer pages from node_modules/. --ignore-scripts:
+# its preinstall hook expects a DSFR project config we do not need, we only serve dist/.
+# Without npm (or offline) the pages still work, unstyled.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+	    || echo "npm ci failed: the CRA pages will render without the DSFR styles"; \
+	else echo "npm not found: the CRA pages will render without the DSFR styles"; fi
 
-run: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ptce dev
 
 lint: $(STAMP)
@@ -24,8 +35,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) $(NODE_STAMP) lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules tests/output

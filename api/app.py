@@ -2,27 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
+from temporalio.client import Client
 
-from api import errors
+from api import cra, errors
 from api.routes import home, webhook
 from api.temporal import connect
-from core.settings import get_settings
+from core.db.engine import Database, create_engine, create_schema
+from core.settings import Settings, get_settings
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = get_settings()
-    app.state.temporal = await connect(settings.temporal)
-    yield
+def _lifespan(settings: Settings, temporal: Client | None, db: Database | None
+              ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Builds the Temporal client and the database unless the caller (a test) brought them."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if temporal is None:
+            app.state.temporal = await connect(settings.temporal)
+        own = None
+        if db is None:
+            own = Database(create_engine(settings.effective_database_url))
+            await create_schema(own.engine)
+            app.state.db = own
+        try:
+            yield
+        finally:
+            if own is not None:
+                await own.dispose()
+
+    return lifespan
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="AMI PTCE – service des dossiers", version="0.1.0", lifespan=lifespan)
+def create_app(settings: Settings | None = None, temporal: Client | None = None,
+               db: Database | None = None) -> FastAPI:
+    config = settings or get_settings()
+    app = FastAPI(title="AMI PTCE – service des dossiers", version="0.1.0",
+                  lifespan=_lifespan(config, temporal, db))
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: config
+    if temporal is not None:
+        app.state.temporal = temporal
+    if db is not None:
+        app.state.db = db
     errors.install(app)
     app.include_router(home.router)
     app.include_router(webhook.router)
+    cra.install(app, config)
     return app

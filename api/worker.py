@@ -57,7 +57,7 @@ def build_worker(client: Client, settings: Settings, res: Resources, task_queue:
                   settings.platform.token.get_secret_value())
     queue = task_queue or settings.temporal.task_queue
     store = StoreActivities(res.db)
-    mail = MailActivities(settings.smtp, res.db, LinkSigner(settings.links.keys),
+    mail = MailActivities(settings.smtp, res.db, LinkSigner.from_settings(settings.links),
                           settings.api.public_base_url)
     platform = PlatformActivities(ds, settings.platform, load_mapping(settings.platform.mapping_file))
     intake = IntakeActivities(ds, client, res.db, queue, settings.policy)

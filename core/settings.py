@@ -69,6 +69,17 @@ class LinkSettings(BaseModel):
     read_grace_days: int = 14
 
 
+class CraPageSettings(BaseModel):
+    """The CRA members' answer pages: form protection, rate limits, front-end assets."""
+
+    secret: SecretStr = SecretStr(DEV_PLACEHOLDER)  # CSRF tokens and client address hashes
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
+    rate_limit_per_token: int = Field(default=30, gt=0)  # requests per window for one link
+    rate_limit_per_client: int = Field(default=120, gt=0)  # requests per window per address
+    max_form_bytes: int = Field(default=256 * 1024, gt=0)
+    dsfr_dist: Path | None = None  # None: node_modules/@gouvfr/dsfr/dist beside the code
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PTCE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -84,6 +95,7 @@ class Settings(BaseSettings):
     platform: PlatformSettings = PlatformSettings()
     api: ApiSettings = ApiSettings()
     links: LinkSettings = LinkSettings()
+    cra_pages: CraPageSettings = CraPageSettings()
     policy: Policy = Policy()
 
     @model_validator(mode="after")
@@ -92,6 +104,12 @@ class Settings(BaseSettings):
             secrets = [self.platform.token, self.api.webhook_secret, *self.links.keys]
             if any(DEV_PLACEHOLDER in s.get_secret_value() for s in secrets):
                 raise ValueError("placeholder secrets are refused when PTCE_ENVIRONMENT=prod")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_page_secret(self) -> Settings:
+        if self.environment == "prod" and DEV_PLACEHOLDER in self.cra_pages.secret.get_secret_value():
+            raise ValueError("placeholder secrets are refused when PTCE_ENVIRONMENT=prod")
         return self
 
     @property

@@ -6,6 +6,8 @@ its JSON API (real SMTP, real HTTP), a SQLite database and settings pointing at 
 
 from __future__ import annotations
 
+import itertools
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -102,10 +104,22 @@ class Stack:
             return list(rows)
 
 
+_STACKS = itertools.count(1)
+
+
+def _number_dossiers_from(db: Path, first: int) -> None:
+    """Tests share one Temporal server: each stack numbers its dossiers in its own range so
+    their workflow ids (``dossier-<number>``) never collide."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'dossiers'")
+        conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('dossiers', ?)", (first - 1,))
+
+
 @asynccontextmanager
 async def stack(tmp: Path, temporal_address: str = "127.0.0.1:7233",
                 policy: Policy = FAST_POLICY) -> AsyncIterator[Stack]:
     platform_app = create_platform_app(tmp / "platform.db", TOKEN, INSTRUCTEUR)
+    _number_dossiers_from(tmp / "platform.db", 1000 * next(_STACKS) + 1)
     mailbox = await start_mailbox("127.0.0.1", 0, "127.0.0.1", 0, tmp / "mailbox.db")
     settings = Settings(
         environment="test", var_dir=tmp, database_url=f"sqlite+aiosqlite:///{tmp / 'ptce.db'}",

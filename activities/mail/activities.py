@@ -15,7 +15,7 @@ from activities.mail.models import CraLinkEmail, EmailRequest, SendResult
 from activities.mail.render import render
 from core.db.engine import Database
 from core.db.repositories import SentEmailRepository
-from core.links import LinkClaims, LinkSigner
+from core.links import LinkSigner
 from core.settings import SmtpSettings
 
 
@@ -69,8 +69,9 @@ class MailActivities:
 
     @activity.defn(name="send_cra_link_email")
     async def send_cra_link_email(self, request: CraLinkEmail) -> SendResult:
-        claims = LinkClaims(dossier=request.dossier_number, region=request.member.region,
-                            member=request.member.id, round=request.round, exp=request.deadline)
+        claims = self._signer.claims_for(dossier=request.dossier_number, region=request.member.region,
+                                         member=request.member.id, round=request.round,
+                                         deadline=request.deadline)
         link = f"{self._base}/cra/avis/{self._signer.sign(claims)}"
         context: dict[str, Any] = {**request.context, "member": request.member.model_dump(),
                                    "link": link, "deadline": request.deadline}

@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db.tables import CraMember, DossierRecord, DossierSnapshot, SentEmail, SyncCursor
+from core.db.tables import (
+    CraLinkAccess,
+    CraMember,
+    DossierRecord,
+    DossierSnapshot,
+    SentEmail,
+    SyncCursor,
+)
 
 
 class SnapshotRepository:
@@ -104,3 +111,22 @@ class SyncCursorRepository:
             cursor = SyncCursor(demarche=demarche, cursor=None, last_seen={})
             self.session.add(cursor)
         return cursor
+
+
+class CraLinkAccessRepository:
+    """Audit rows of the CRA answer pages: appended, never updated."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, **values: Any) -> None:
+        self.session.add(CraLinkAccess(**values))
+
+    async def list_for(self, dossier_number: int | None = None, outcome: str | None = None
+                       ) -> list[CraLinkAccess]:
+        query = select(CraLinkAccess).order_by(CraLinkAccess.id)
+        if dossier_number is not None:
+            query = query.where(CraLinkAccess.dossier_number == dossier_number)
+        if outcome is not None:
+            query = query.where(CraLinkAccess.outcome == outcome)
+        return list(await self.session.scalars(query))

@@ -73,3 +73,23 @@ class SyncCursor(Base):
     cursor: Mapped[str | None] = mapped_column(String(300))
     updated_since: Mapped[datetime | None]
     last_seen: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # number -> updated_at
+
+
+class CraLinkAccess(Base):
+    """Audit of the CRA answer pages: one row per view or submission, whatever its outcome.
+
+    Never the token itself (a fingerprint), never the client address (a keyed hash).
+    """
+
+    __tablename__ = "cra_link_accesses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(20))  # view | submit
+    outcome: Mapped[str] = mapped_column(String(30), index=True)
+    member_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    dossier_number: Mapped[int | None] = mapped_column(Integer, index=True)
+    region: Mapped[str | None] = mapped_column(String(3))
+    round: Mapped[int | None] = mapped_column(Integer)
+    token_fingerprint: Mapped[str] = mapped_column(String(32))
+    client_hash: Mapped[str] = mapped_column(String(32))
