@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from core.domain.dossier import TerritoryFlags
 from core.domain.policy import Policy
+from core.rules.selection import SelectionCriterion
 
 
 class Stage(StrEnum):
@@ -90,7 +91,7 @@ class DecisionRequest(BaseModel):
     agent: Agent
     outcome: Outcome
     motivation: str = Field(default="", max_length=10000)
-    scores: dict[str, int] = Field(default_factory=dict)  # selection criterion id -> 0..5
+    scores: dict[SelectionCriterion, int] = Field(default_factory=dict)  # 0..5 each
     override_reason: str | None = Field(default=None, max_length=5000)
 
     @model_validator(mode="after")
