@@ -19,10 +19,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.mail.activities import MailActivities
     from activities.mail.models import CraLinkEmail, EmailRequest
     from core.domain.cra import OpinionSubmission, RecordedOpinion
-    from core.domain.procedure import ConsultationStatus
+    from core.domain.procedure import OPINION_LABELS, ConsultationStatus
     from core.domain.regions import region_name
     from core.ids import CONSULTATION_WORKFLOW
     from workflows import options
+    from workflows import search_attributes as sa
     from workflows.payloads import ConsultationInput, ConsultationResult, OpinionNotice
     from workflows.waiting import wait_until, wait_with_reminders
 
@@ -62,10 +63,31 @@ class CraConsultationWorkflow:
 
     async def _remind(self, n: int) -> None:
         self._reminders = n
+        self._publish("consultation")
         await self._send_links("cra_reminder", f"reminder-{n}")
+
+    def _publish(self, state: str) -> None:
+        workflow.upsert_search_attributes([
+            sa.DOSSIER_NUMBER.value_set(self._input.number),
+            sa.DEMARCHE.value_set(self._input.demarche),
+            sa.REGIONS.value_set([self._input.region]),
+            sa.STAGE.value_set(state),
+            sa.STAGE_DEADLINE.value_set(self._deadline),
+        ])
+        opinion = self._opinion
+        lines = [f"**CRA** : {region_name(self._input.region)}",
+                 f"**Échéance** : {self._deadline:%d/%m/%Y %H:%M} UTC",
+                 f"**État** : {state}",
+                 f"**Relances envoyées** : {self._reminders}"]
+        if opinion is not None:
+            lines.append(f"**Avis** : {OPINION_LABELS[opinion.opinion]} (rendu par "
+                         f"{opinion.written_by}" + (f", modifié par {', '.join(opinion.amended_by)}"
+                                                    if opinion.amended_by else "") + ")")
+        workflow.set_current_details("\n\n".join(lines))
 
     @workflow.run
     async def run(self, input: ConsultationInput) -> ConsultationResult:
+        self._publish("consultation")
         await self._send_links("cra_invitation", "invitation")
         region = region_name(input.region)
         await wait_with_reminders(
@@ -94,6 +116,7 @@ class CraConsultationWorkflow:
                                       "reminders": self._reminders}),
                 **options.external(f"Alerte BESSII : CRA {region} sans avis"),
             )
+        self._publish(status.value)
         return ConsultationResult(region=input.region, status=status, opinion=self._opinion,
                                   reminders_sent=self._reminders)
 
@@ -112,6 +135,7 @@ class CraConsultationWorkflow:
                 "amended_by": [*previous.amended_by, submission.member_id],
             })
         self._opinion = opinion
+        self._publish("consultation")
         parent = workflow.info().parent
         if parent is not None:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(

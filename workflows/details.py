@@ -1,12 +1,10 @@
-"""Markdown shown in the Temporal UI: static details at start, current details at each step.
-Pure functions of workflow state (deterministic)."""
+"""Current details shown in the Temporal UI at each step: a pure function of workflow state."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from core.domain.cra import ConsultationView
-from core.domain.dossier import Dossier
 from core.domain.procedure import OPINION_LABELS, STAGE_LABELS, ConsultationStatus, Stage
 from core.domain.regions import region_name
 
@@ -20,26 +18,6 @@ _CONSULTATION_LABELS = {
 
 def _date(d: datetime | None) -> str:
     return d.strftime("%d/%m/%Y %H:%M UTC") if d else "—"
-
-
-def summary(number: int, dossier: Dossier | None) -> str:
-    if dossier is None:
-        return f"Dossier n° {number}"
-    regions = ", ".join(region_name(r) for r in dossier.regions) or "région non renseignée"
-    return f"n° {number} · {dossier.project_name or 'projet sans nom'} · {regions}"
-
-
-def static_details(dossier: Dossier) -> str:
-    rows = [
-        ("Projet", dossier.project_name or "—"),
-        ("Structure porteuse", dossier.structure.name or "—"),
-        ("Forme juridique", dossier.structure.legal_form or "—"),
-        ("Région(s)", ", ".join(region_name(r) for r in dossier.regions) or "—"),
-        ("Territoire fragile", "oui" if dossier.territory.any else "non"),
-        ("Déposé le", _date(dossier.deposited_at)),
-    ]
-    lines = ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
-    return "\n".join(lines)
 
 
 def current_details(stage: Stage, deadline: datetime | None,

@@ -173,7 +173,10 @@ class DossierWorkflow:
             PlatformActivities.passer_en_instruction, self._number,
             **options.external("Passage en instruction sur la plateforme"))
         consultations = await self._start_consultations()
-        self._enter(Stage.ADMISSIBILITY, None, "confirmation de la recevabilité par le BESSII")
+        cra_deadline = max((c.deadline for c in self._consultations.values() if c.deadline),
+                           default=None)
+        self._enter(Stage.ADMISSIBILITY, cra_deadline,
+                    "confirmation de la recevabilité par le BESSII")
         await self._record()
         await self._wait_for_bessii(lambda: self._admissibility is not None,
                                     "confirmer la recevabilité", "recevabilité")
@@ -185,7 +188,7 @@ class DossierWorkflow:
                                              outcome=Outcome.SANS_SUITE,
                                              motivation=self._admissibility.reason)
         else:
-            self._enter(Stage.INSTRUCTION, None, "décision du BESSII")
+            self._enter(Stage.INSTRUCTION, cra_deadline, "décision du BESSII")
             await self._record()
             await self._wait_for_bessii(lambda: self._decision is not None,
                                         "enregistrer la décision", "décision")

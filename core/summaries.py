@@ -1,0 +1,38 @@
+"""One-line summary and Markdown details of a dossier, as the Temporal UI shows them.
+
+No personal data: project, carrying structure (an organisation), regions, legal form, flags.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.domain.dossier import Dossier
+from core.domain.regions import region_name
+
+
+def _date(d: datetime | None) -> str:
+    return d.strftime("%d/%m/%Y %H:%M UTC") if d else "—"
+
+
+def dossier_summary(number: int, dossier: Dossier | None) -> str:
+    if dossier is None:
+        return f"Dossier n° {number}"
+    regions = ", ".join(region_name(r) for r in dossier.regions) or "région non renseignée"
+    return f"n° {number} · {dossier.project_name or 'projet sans nom'} · {regions}"
+
+
+def dossier_details(dossier: Dossier) -> str:
+    flags = [label for label, on in (("QPV", dossier.territory.qpv), ("ZRR", dossier.territory.zrr),
+                                     ("bassin désindustrialisé", dossier.territory.deindustrialised))
+             if on]
+    rows = [
+        ("Projet", dossier.project_name or "—"),
+        ("Structure porteuse", dossier.structure.name or "—"),
+        ("Forme juridique", dossier.structure.legal_form or "—"),
+        ("Région(s)", ", ".join(region_name(r) for r in dossier.regions) or "—"),
+        ("Territoire fragile", ", ".join(flags) or "non"),
+        ("Déposé le", _date(dossier.deposited_at)),
+        ("Démarche", str(dossier.demarche)),
+    ]
+    return "\n".join(["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])
