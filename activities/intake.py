@@ -2,18 +2,23 @@
 
 The platform's official way to receive changes is polling ``dossiers(updatedSince, after)``
 with a persisted cursor (the legacy webhook is unsigned, unretried and deprecated). Delivery is
-at-least-once, so we dedupe on (number, dateDerniereModification) and a dossier's workflow is
-started or signalled, never started twice (its id is the dossier number).
+at-least-once, so we dedupe, and a dossier's workflow is started or signalled, never started
+twice (its id is the dossier number).
+
+The dedupe key is each edge's cursor, not ``dateDerniereModification``: the date is shown to
+the second, so two changes within one second would look like one and the second would be
+lost, while the cursor carries the platform's full ``updated_at`` (nanoseconds) and the number
+(``Connections::CursorConnection#cursor_for``). A key we cannot read costs at worst one
+duplicate notice, which is harmless: the workflow re-reads the dossier anyway.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -24,6 +29,8 @@ from core.db.repositories import SyncCursorRepository
 from core.domain.policy import Policy
 from core.domain.procedure import DossierChanged, DossierInput
 from core.ids import DOSSIER_CHANGED_SIGNAL, DOSSIER_WORKFLOW, dossier_workflow_id
+from core.mapping import DemarcheMapping, map_dossier
+from core.summaries import dossier_details, dossier_summary
 
 SYNC_EPOCH = datetime(2024, 3, 25, tzinfo=UTC)  # the call opened on 25 March 2024
 
@@ -38,8 +45,9 @@ class SyncReport(BaseModel):
 
 class IntakeActivities:
     def __init__(self, ds: DsClient, temporal: Client, db: Database, task_queue: str,
-                 policy: Policy) -> None:
+                 policy: Policy, mapping: DemarcheMapping) -> None:
         self._ds = ds
+        self._mapping = mapping
         self._temporal = temporal
         self._db = db
         self._task_queue = task_queue
@@ -47,8 +55,38 @@ class IntakeActivities:
 
     async def _start_or_signal(self, demarche: int, number: int, changed: DossierChanged,
                                report: SyncReport) -> None:
+        handle = self._temporal.get_workflow_handle(dossier_workflow_id(number))
         try:
-            handle: WorkflowHandle[Any, Any] = await self._temporal.start_workflow(
+            running = (await handle.describe()).status is WorkflowExecutionStatus.RUNNING
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+        else:
+            if not running:
+                report.finished += 1  # our own last mutations echo back after the end
+                return
+            try:
+                await handle.signal(DOSSIER_CHANGED_SIGNAL, changed)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                report.finished += 1  # it ended between the two calls
+                return
+            report.dispatched += 1
+            return
+        await self._start(demarche, number, changed, report)
+
+    async def _start(self, demarche: int, number: int, changed: DossierChanged,
+                     report: SyncReport) -> None:
+        """A new dossier: read it once for the summary and details the Temporal UI shows."""
+        try:
+            raw = (await self._ds.execute("get_dossier", {"dossierNumber": number}))["dossier"]
+        except PlatformError as exc:
+            raise ApplicationError(str(exc), type=type(exc).__name__) from exc
+        dossier = map_dossier(raw, self._mapping)
+        try:
+            # Signal-with-start: if another poll started it meanwhile, this only signals.
+            await self._temporal.start_workflow(
                 DOSSIER_WORKFLOW,
                 DossierInput(number=number, demarche=demarche, policy=self._policy),
                 id=dossier_workflow_id(number),
@@ -56,13 +94,14 @@ class IntakeActivities:
                 start_signal=DOSSIER_CHANGED_SIGNAL,
                 start_signal_args=[changed],
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=f"Dossier n° {number}",
+                static_summary=dossier_summary(number, dossier),
+                static_details=dossier_details(dossier),
             )
         except WorkflowAlreadyStartedError:
             report.finished += 1
             return
         report.dispatched += 1
-        activity.logger.debug("dossier dispatched", extra={"workflow_id": handle.id})
+        activity.logger.info("dossier workflow started", extra={"dossier": number})
 
     async def _signal_deleted(self, number: int, report: SyncReport) -> None:
         handle = self._temporal.get_workflow_handle(dossier_workflow_id(number))
@@ -90,14 +129,16 @@ class IntakeActivities:
                 raise ApplicationError(str(exc), type=type(exc).__name__) from exc
             connection = data["demarche"]["dossiers"]
             report.pages += 1
-            for node in connection["nodes"]:
-                number, updated = int(node["number"]), str(node["dateDerniereModification"])
-                if seen.get(str(number)) == updated:
+            for edge in connection["edges"] or []:
+                node, key = edge["node"], str(edge["cursor"])
+                number = int(node["number"])
+                if seen.get(str(number)) == key:
                     continue
                 report.changed += 1
-                changed = DossierChanged(updated_at=datetime.fromisoformat(updated))
-                await self._start_or_signal(demarche, number, changed, report)
-                seen[str(number)] = updated
+                updated = datetime.fromisoformat(str(node["dateDerniereModification"]))
+                await self._start_or_signal(demarche, number, DossierChanged(updated_at=updated),
+                                            report)
+                seen[str(number)] = key
             if not deleted_done:
                 for node in (data["demarche"].get("deletedDossiers") or {}).get("nodes") or []:
                     if seen.get(str(node["number"])) != "deleted":

@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import cra, errors
+from api.agents import setup as agents
 from api.routes import home, webhook
 from api.temporal import connect
-from core.db.engine import Database, create_engine, create_schema
+from core.db.engine import Database, create_engine
+from core.db.migrate import upgrade
 from core.settings import Settings, get_settings
 
 
@@ -26,7 +28,7 @@ def _lifespan(settings: Settings, temporal: Client | None, db: Database | None
         own = None
         if db is None:
             own = Database(create_engine(settings.effective_database_url))
-            await create_schema(own.engine)
+            await upgrade(own.engine)  # migrations to head (idempotent, under a lock)
             app.state.db = own
         try:
             yield
@@ -52,4 +54,5 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.include_router(home.router)
     app.include_router(webhook.router)
     cra.install(app, config)
+    agents.install(app, config)  # after errors.install: renders ApiError as pages on its paths
     return app

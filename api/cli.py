@@ -16,6 +16,8 @@ standin = typer.Typer(help="Local stand-ins of other organisations' services (de
 temporal_app = typer.Typer(help="Temporal cluster set-up.")
 app.add_typer(standin, name="standin")
 app.add_typer(temporal_app, name="temporal")
+db_app = typer.Typer(help="Service database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 
 def _logging() -> None:
@@ -103,6 +105,41 @@ def temporal_setup() -> None:
 
     added = asyncio.run(register_search_attributes(get_settings().temporal))
     typer.echo(f"Search attributes added: {', '.join(added) or 'none (all present)'}")
+
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Apply the migrations to the configured database (DATABASE_URL), idempotent."""
+    from core.db.engine import create_engine
+    from core.db.migrate import describe, upgrade
+
+    _logging()
+    url = get_settings().effective_database_url
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    typer.echo(f"Database {describe(url)} upgraded to {revision}.")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision and the newest one; exit code 1 when behind."""
+    from core.db.migrate import current_revision, describe, head_revision
+
+    url = get_settings().effective_database_url
+    current, head = asyncio.run(current_revision(url)), head_revision()
+    typer.echo(f"{describe(url)}: revision {current or 'none (empty database)'}, head {head}")
+    if current != head:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from activities.platform.activities import PlatformActivities
 from activities.platform.client import DsClient
 from activities.store import StoreActivities
 from api.temporal import connect
-from core.db.engine import Database, create_engine, create_schema
+from core.db.engine import Database, create_engine
+from core.db.migrate import upgrade
 from core.db.seed import load_cra_members
 from core.ids import sync_workflow_id
 from core.links import LinkSigner
@@ -42,7 +43,8 @@ class Resources:
 @asynccontextmanager
 async def resources(settings: Settings) -> AsyncIterator[Resources]:
     db = Database(create_engine(settings.effective_database_url))
-    await create_schema(db.engine)
+    # Migrations to head: a fresh machine gets the schema, an existing database keeps its data.
+    await upgrade(db.engine)
     http = httpx.AsyncClient(timeout=settings.platform.timeout_seconds)
     try:
         yield Resources(db=db, http=http)
@@ -59,8 +61,9 @@ def build_worker(client: Client, settings: Settings, res: Resources, task_queue:
     store = StoreActivities(res.db)
     mail = MailActivities(settings.smtp, res.db, LinkSigner.from_settings(settings.links),
                           settings.api.public_base_url)
-    platform = PlatformActivities(ds, settings.platform, load_mapping(settings.platform.mapping_file))
-    intake = IntakeActivities(ds, client, res.db, queue, settings.policy)
+    mapping = load_mapping(settings.platform.mapping_file)
+    platform = PlatformActivities(ds, settings.platform, mapping)
+    intake = IntakeActivities(ds, client, res.db, queue, settings.policy, mapping)
     return Worker(
         client,
         task_queue=queue,

@@ -80,6 +80,28 @@ class CraPageSettings(BaseModel):
     dsfr_dist: Path | None = None  # None: node_modules/@gouvfr/dsfr/dist beside the code
 
 
+class OidcSettings(BaseModel):
+    """The agents' OpenID Connect provider (ProConnect in production); empty issuer: none."""
+
+    issuer: str = ""  # e.g. https://auth.agentconnect.gouv.fr/api/v2
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    redirect_url: str = ""  # empty: <public_base_url>/connexion/retour
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "given_name",
+                                                       "usual_name"])
+    token_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_post"
+    timeout_seconds: float = 10.0
+
+
+class AgentPageSettings(BaseModel):
+    """BESSII's pages: sign-in, session cookie, the first administrators."""
+
+    session_secret: SecretStr = SecretStr(DEV_PLACEHOLDER)
+    session_max_age_seconds: int = Field(default=8 * 3600, gt=0)
+    bootstrap_admins: list[str] = Field(default_factory=list)  # emails, admins whatever the table
+    oidc: OidcSettings = OidcSettings()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PTCE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -96,6 +118,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     links: LinkSettings = LinkSettings()
     cra_pages: CraPageSettings = CraPageSettings()
+    agents: AgentPageSettings = AgentPageSettings()
     policy: Policy = Policy()
 
     @model_validator(mode="after")
@@ -111,6 +134,17 @@ class Settings(BaseSettings):
         if self.environment == "prod" and DEV_PLACEHOLDER in self.cra_pages.secret.get_secret_value():
             raise ValueError("placeholder secrets are refused when PTCE_ENVIRONMENT=prod")
         return self
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_session_secret(self) -> Settings:
+        if self.environment == "prod" and DEV_PLACEHOLDER in self.agents.session_secret.get_secret_value():
+            raise ValueError("placeholder secrets are refused when PTCE_ENVIRONMENT=prod")
+        return self
+
+    @property
+    def dev_sign_in(self) -> bool:
+        """The embedded default: no provider configured, on a developer's machine only."""
+        return self.environment == "dev" and not self.agents.oidc.issuer
 
     @property
     def platform_poll_interval(self) -> timedelta:

@@ -55,3 +55,18 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 async def dev_stack(tmp_path: Path, dev_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
     async with stack(tmp_path) as s:
         yield s
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database, once on SQLite and once on PostgreSQL (skipped without
+    ``TEST_DATABASE_URL``, the reason printed in the summary)."""
+    from tests.databases import POSTGRES_SKIPPED, postgres_server_url, scratch_postgres, sqlite_url
+
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    if not postgres_server_url():
+        pytest.skip(POSTGRES_SKIPPED)
+    async with scratch_postgres() as url:
+        yield url

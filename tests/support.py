@@ -35,6 +35,7 @@ from core.settings import (
     SmtpSettings,
     TemporalSettings,
 )
+from tests.databases import stack_database
 
 TOKEN = "test-token"
 INSTRUCTEUR = "SW5zdHJ1Y3RldXItMQ=="
@@ -120,9 +121,20 @@ async def stack(tmp: Path, temporal_address: str = "127.0.0.1:7233",
                 policy: Policy = FAST_POLICY) -> AsyncIterator[Stack]:
     platform_app = create_platform_app(tmp / "platform.db", TOKEN, INSTRUCTEUR)
     _number_dossiers_from(tmp / "platform.db", 1000 * next(_STACKS) + 1)
+    # The workflow suite runs on PostgreSQL too when TEST_DATABASE_URL is set (tests/databases.py).
+    async with (
+        stack_database(tmp) as database_url,
+        _stack(tmp, temporal_address, policy, platform_app, database_url) as s,
+    ):
+        yield s
+
+
+@asynccontextmanager
+async def _stack(tmp: Path, temporal_address: str, policy: Policy, platform_app: Any,
+                 database_url: str) -> AsyncIterator[Stack]:
     mailbox = await start_mailbox("127.0.0.1", 0, "127.0.0.1", 0, tmp / "mailbox.db")
     settings = Settings(
-        environment="test", var_dir=tmp, database_url=f"sqlite+aiosqlite:///{tmp / 'ptce.db'}",
+        environment="test", var_dir=tmp, database_url=database_url,
         temporal=TemporalSettings(address=temporal_address),
         smtp=SmtpSettings(port=mailbox.smtp_port),
         platform=PlatformSettings(graphql_url="http://platform.test/api/v2/graphql",

@@ -95,9 +95,8 @@ class PlatformActivities:
             await self._cancel_pending_corrections(raw)
             await self._call(self._client.mutate(
                 "passer_en_instruction", "dossierPasserEnInstruction", self._input(raw)))
-        elif state is not PlatformState.EN_INSTRUCTION:
-            raise ApplicationError(f"dossier is already {state}, cannot become {target}",
-                                   type="PlatformRejected", non_retryable=True)
+        # Already decided otherwise: the platform refuses ("Le dossier est déjà accepté"), and
+        # its own message is what admins see on the failed activity.
         extra = {"motivation": decision.motivation} if decision.motivation else {}
         await self._call(self._client.mutate(operation, field, self._input(raw, **extra)))
         return target
@@ -113,11 +112,17 @@ class PlatformActivities:
 
     @activity.defn(name="platform_annotate")
     async def annotate(self, annotations: PlatformAnnotations) -> None:
+        """Writes only the annotations whose text differs: a rewrite with the same text would
+        change nothing a reader sees, yet move ``dateDerniereModification`` and come back to
+        the sync as an echo."""
         raw = await self._call(self._raw(annotations.number))
-        values = [
-            {"id": self._settings.annotation_opinions_id, "value": {"text": annotations.opinions}},
-            {"id": self._settings.annotation_stage_id, "value": {"text": annotations.stage}},
-        ]
+        current = {a["id"]: a.get("stringValue") for a in raw.get("annotations") or []}
+        wanted = {self._settings.annotation_opinions_id: annotations.opinions,
+                  self._settings.annotation_stage_id: annotations.stage}
+        values = [{"id": annotation_id, "value": {"text": text}}
+                  for annotation_id, text in wanted.items() if current.get(annotation_id) != text]
+        if not values:
+            return
         await self._call(self._client.mutate(
             "modifier_annotations", "dossierModifierAnnotations",
             self._input(raw, annotations=values)))

@@ -7,6 +7,7 @@ them into retryable or non-retryable Temporal errors.
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import httpx
 
 OPERATIONS_DIR = Path(__file__).parent / "graphql"
 _RETRYABLE_CODES = {"timeout", "internal_server_error"}
+DEFAULT_RETRY_AFTER = 5.0
 
 
 class PlatformError(Exception):
@@ -40,11 +42,19 @@ def operation(name: str) -> str:
     return (OPERATIONS_DIR / f"{name}.graphql").read_text()
 
 
-def _retry_after(response: httpx.Response) -> float:
+def _retry_after(response: httpx.Response, now: float | None = None) -> float:
+    """Seconds to wait after a 429: ``Retry-After`` when sent, else until ``RateLimit-Reset``
+    (an epoch), which is all the platform's own throttled responder sets; 5 s as a last resort.
+    """
     try:
-        return max(0.0, float(response.headers.get("Retry-After", "5")))
-    except ValueError:
-        return 5.0
+        return max(0.0, float(response.headers["Retry-After"]))
+    except (KeyError, ValueError):
+        pass
+    try:
+        reset = float(response.headers["RateLimit-Reset"])
+    except (KeyError, ValueError):
+        return DEFAULT_RETRY_AFTER
+    return min(max(0.0, reset - (time.time() if now is None else now)), 60.0)
 
 
 class DsClient:

@@ -22,6 +22,7 @@ async def home(settings: AppSettings) -> str:
 <title>AMI PTCE – service des dossiers</title></head><body>
 <h1>AMI PTCE – service des dossiers</h1>
 <ul>
+<li><a href="/agents">Espace des agents du BESSII (dossiers, recevabilité, décisions)</a></li>
 <li><a href="{workflows}">Suivre les dossiers dans Temporal UI</a></li>
 <li><a href="/docs">Documentation de l’API</a></li>
 </ul></body></html>"""

@@ -15,8 +15,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from core.db.tables import Base
-
 
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
@@ -37,9 +35,10 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Creates missing tables (embedded default and tests)."""
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+    """Brings the schema to the newest migration: Alembic is the only way the schema changes."""
+    from core.db.migrate import upgrade  # migrate builds on this module
+
+    await upgrade(engine)
 
 
 class Database:

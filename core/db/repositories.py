@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.tables import (
+    AgentRole,
     CraLinkAccess,
     CraMember,
     DossierRecord,
@@ -130,3 +131,36 @@ class CraLinkAccessRepository:
         if outcome is not None:
             query = query.where(CraLinkAccess.outcome == outcome)
         return list(await self.session.scalars(query))
+
+
+class AgentRoleRepository:
+    """The agents' roles, managed by admins; a principal is a lower-cased email or an OIDC sub."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def role_of(self, *principals: str) -> str | None:
+        """The first principal found wins (the subject before the email)."""
+        for principal in principals:
+            if principal:
+                row = await self.session.get(AgentRole, principal)
+                if row is not None:
+                    return row.role
+        return None
+
+    async def list_all(self) -> list[AgentRole]:
+        return list(await self.session.scalars(select(AgentRole).order_by(AgentRole.principal)))
+
+    async def put(self, principal: str, role: str, added_by: str) -> None:
+        row = await self.session.get(AgentRole, principal)
+        if row is None:
+            self.session.add(AgentRole(principal=principal, role=role, added_by=added_by))
+        else:
+            row.role, row.added_by = role, added_by
+
+    async def remove(self, principal: str) -> bool:
+        row = await self.session.get(AgentRole, principal)
+        if row is None:
+            return False
+        await self.session.delete(row)
+        return True

@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, DateTime, Integer, MetaData, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints: Alembic can then alter them later, SQLite's batch mode included.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
 
@@ -93,3 +103,14 @@ class CraLinkAccess(Base):
     round: Mapped[int | None] = mapped_column(Integer)
     token_fingerprint: Mapped[str] = mapped_column(String(32))
     client_hash: Mapped[str] = mapped_column(String(32))
+
+
+class AgentRole(Base):
+    """Who may use BESSII's pages: an email or an OIDC subject, and its role (agent, admin)."""
+
+    __tablename__ = "agent_roles"
+
+    principal: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased email or sub
+    role: Mapped[str] = mapped_column(String(20))
+    added_by: Mapped[str] = mapped_column(String(320))
+    added_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -5,7 +5,6 @@ member amends → the deadline passes → read-only page. Screenshots go to test
 from __future__ import annotations
 
 import asyncio
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,9 +41,9 @@ async def test_a_cra_pair_answers_in_a_real_browser(site: Site) -> None:
         pytest.skip(reason)
     from playwright.async_api import async_playwright
 
-    if SHOTS.exists():
-        shutil.rmtree(SHOTS)
-    SHOTS.mkdir(parents=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("[0-9]-*.png"):  # only this test's screenshots
+        old.unlink()
     number = await site.start(0, policy=SHORT)  # Bretagne, ZRR: one CRA, deadline in 30 s
     tokens = await site.tokens(number)
     ess, cress = tokens["ess.53@cra.localhost"], tokens["cress.53@cra.localhost"]

@@ -244,13 +244,17 @@ async def poll(http: httpx.AsyncClient, after: str | None, first: int = 100) -> 
     return page
 
 
+def nodes(page: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in page["edges"]]
+
+
 async def test_cursor_pagination_returns_dossiers_changed_after_the_cursor(
     client: httpx.AsyncClient,
 ) -> None:
     numbers = [await deposer(client) for _ in range(3)]
 
     first_page = await poll(client, None, first=2)
-    assert [node["number"] for node in first_page["nodes"]] == numbers[:2]
+    assert [node["number"] for node in nodes(first_page)] == numbers[:2]
     assert first_page["pageInfo"]["hasNextPage"] is True
     cursor = first_page["pageInfo"]["endCursor"]
     decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
@@ -258,11 +262,11 @@ async def test_cursor_pagination_returns_dossiers_changed_after_the_cursor(
     assert key == str(numbers[1]) and timestamp.endswith("Z") and len(timestamp) == 30
 
     second_page = await poll(client, cursor, first=2)
-    assert [node["number"] for node in second_page["nodes"]] == numbers[2:]
+    assert [node["number"] for node in nodes(second_page)] == numbers[2:]
     assert second_page["pageInfo"]["hasNextPage"] is False
     saved_cursor = second_page["pageInfo"]["endCursor"]
 
-    assert (await poll(client, saved_cursor))["nodes"] == []
+    assert nodes(await poll(client, saved_cursor)) == []
     edited = await client.patch(
         f"/_standin/dossiers/{numbers[0]}", json={"fields": {"project_name": "Nouveau nom"}}
     )
@@ -270,8 +274,9 @@ async def test_cursor_pagination_returns_dossiers_changed_after_the_cursor(
     await mutate(client, "passer_en_instruction.graphql", numbers[1])
 
     changed = await poll(client, saved_cursor)
-    assert [node["number"] for node in changed["nodes"]] == [numbers[0], numbers[1]]
-    assert changed["nodes"][1]["state"] == "en_instruction"
+    assert [node["number"] for node in nodes(changed)] == [numbers[0], numbers[1]]
+    assert nodes(changed)[1]["state"] == "en_instruction"
+    assert changed["edges"][-1]["cursor"] == changed["pageInfo"]["endCursor"]
 
 
 async def test_wrong_state_is_an_error_as_data(client: httpx.AsyncClient) -> None:
@@ -433,7 +438,7 @@ async def test_deleted_dossiers_leave_the_list(client: httpx.AsyncClient) -> Non
         {"demarcheNumber": DEMARCHE, "updatedSince": None},
     )
     demarche = page["demarche"]
-    assert [node["number"] for node in demarche["dossiers"]["nodes"]] == [kept]
+    assert [node["number"] for node in nodes(demarche["dossiers"])] == [kept]
     gone = demarche["deletedDossiers"]["nodes"]
     assert [(node["number"], node["reason"]) for node in gone] == [(deleted, "user_request")]
     missing = await gql(client, operation("get_dossier.graphql"), {"dossierNumber": deleted})

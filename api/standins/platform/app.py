@@ -14,8 +14,10 @@ from api.standins.platform.demarche import load_demarche
 from api.standins.platform.graphql_http import graphql_router
 from api.standins.platform.home import home_router
 from api.standins.platform.ids import encode_id
+from api.standins.platform.rate_limit import RateLimiter
 from api.standins.platform.schema import load_schema
 from api.standins.platform.store import PlatformStore
+from api.standins.platform.usager_page import usager_router
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +31,13 @@ def create_app(
     demarche_file: Path | None = None,
     *,
     instructeur_email: str = DEFAULT_INSTRUCTEUR_EMAIL,
+    rate_limit_per_minute: int | None = None,
 ) -> FastAPI:
-    """The platform stand-in, its state in the SQLite file ``db_path`` (kept across restarts)."""
+    """The platform stand-in, its state in the SQLite file ``db_path`` (kept across restarts).
+
+    ``rate_limit_per_minute``: GraphQL POSTs allowed per ``Authorization`` header and minute
+    before a 429 (the platform's default is 400); None, the default, means no limit.
+    """
     platform = Platform(
         store=PlatformStore(db_path),
         demarche=load_demarche(demarche_file),
@@ -38,14 +45,18 @@ def create_app(
         instructeur_email=instructeur_email,
     )
     app = FastAPI(title="Stand-in démarche.numerique.gouv.fr (API GraphQL v2)")
+    limiter = None if rate_limit_per_minute is None else RateLimiter(rate_limit_per_minute)
     app.state.platform = platform
-    app.include_router(graphql_router(platform, load_schema(), token))
+    app.state.rate_limiter = limiter
+    app.include_router(graphql_router(platform, load_schema(), token, limiter))
     app.include_router(admin_router(platform))
+    app.include_router(usager_router(platform))
     app.include_router(home_router(platform))
     return app
 
 
-def serve(host: str, port: int, db_path: Path, token: str, instructeur_id: str) -> None:
-    app = create_app(db_path, token, instructeur_id)
+def serve(host: str, port: int, db_path: Path, token: str, instructeur_id: str,
+          rate_limit_per_minute: int | None = None) -> None:
+    app = create_app(db_path, token, instructeur_id, rate_limit_per_minute=rate_limit_per_minute)
     logger.info("platform stand-in on http://%s:%s/api/v2/graphql (db %s)", host, port, db_path)
     uvicorn.run(app, host=host, port=port, log_level="info")

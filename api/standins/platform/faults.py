@@ -23,17 +23,22 @@ THROTTLED_BODY = (
 )
 
 
+def throttled(retry_after: int) -> Response:
+    """Rack::Attack's answer to a throttled request: plain text, not GraphQL JSON."""
+    headers = {
+        "Retry-After": str(retry_after),
+        "RateLimit-Remaining": "0",
+        "RateLimit-Reset": str(int(time.time()) + retry_after),
+    }
+    return PlainTextResponse(THROTTLED_BODY, status_code=429, headers=headers)
+
+
 async def answer_fault(fault: Fault) -> Response | None:
     """Wait the fault's delay, then the failing response (None: carry on normally)."""
     if fault.delay_ms > 0:
         await asyncio.sleep(fault.delay_ms / 1000)
     if fault.status == 429:
-        headers = {
-            "Retry-After": str(fault.retry_after),
-            "RateLimit-Remaining": "0",
-            "RateLimit-Reset": str(int(time.time()) + fault.retry_after),
-        }
-        return PlainTextResponse(THROTTLED_BODY, status_code=429, headers=headers)
+        return throttled(fault.retry_after)
     if fault.status == 500:
         body = error_body("Internal Server Error", "internal_server_error", exception_id=str(uuid.uuid4()))
         return JSONResponse(body, status_code=500)

@@ -1,5 +1,5 @@
-"""``POST /api/v2/graphql``: faults first (they stand for the rate limiter in front of the
-app), then the token, then the GraphQL request itself.
+"""``POST /api/v2/graphql``: the rate limit first (Rack::Attack sits in front of the app),
+then injected faults, then the token, then the GraphQL request itself.
 
 Token check as in ``API::V2::BaseController``: ``Authorization: Bearer <token>`` (or
 ``Token token=<token>``). A missing *or unknown* token leaves the request anonymous, and an
@@ -20,19 +20,24 @@ from starlette.concurrency import run_in_threadpool
 
 from api.standins.platform.context import Platform
 from api.standins.platform.execution import error_body, execute_request
-from api.standins.platform.faults import answer_fault
+from api.standins.platform.faults import answer_fault, throttled
 from api.standins.platform.mutations import mutation_root
 from api.standins.platform.queries import query_root
+from api.standins.platform.rate_limit import RateLimiter
 from api.standins.platform.records import Fault
 
 FORBIDDEN = "Without a token, only persisted queries are allowed"
 
 
-def graphql_router(platform: Platform, schema: GraphQLSchema, token: str) -> APIRouter:
+def graphql_router(
+    platform: Platform, schema: GraphQLSchema, token: str, limiter: RateLimiter | None = None
+) -> APIRouter:
     router = APIRouter()
 
     @router.post("/api/v2/graphql")
     async def graphql_endpoint(request: Request) -> Response:
+        if limiter is not None and (wait := limiter.hit(request.headers.get("authorization"))):
+            return throttled(wait)
         fault = await run_in_threadpool(_take_fault, platform)
         if fault is not None and (failure := await answer_fault(fault)) is not None:
             return failure

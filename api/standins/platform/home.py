@@ -27,6 +27,8 @@ th, td {{ border-bottom: 1px solid #ddd; padding: .4rem .8rem; text-align: left;
 <body>
 <h1>{title}</h1>
 <p>Simulation locale de l’API GraphQL de démarche.numerique.gouv.fr — démarche n° {number}.</p>
+<p><a href="/_standin/usager/nouveau">Déposer un dossier (en tant que porteur de projet)</a> ·
+un numéro de dossier ouvre sa page usager : le lire, répondre à une demande de correction.</p>
 {content}
 </body>
 </html>
@@ -53,7 +55,7 @@ def _table(platform: Platform, records: list[DossierRecord]) -> str:
     name = platform.demarche.champ_by_field.get("project_name")
     rows = "".join(
         "<tr>"
-        f"<td>{record.number}</td>"
+        f"<td>{_number(record)}</td>"
         f"<td>{escape(str(record.champs.get(name.id) or '') if name else '')}</td>"
         f"<td>{escape(record.usager_email)}</td>"
         f'<td class="etat">{_state(record)}</td>'
@@ -65,6 +67,12 @@ def _table(platform: Platform, records: list[DossierRecord]) -> str:
         "<table><thead><tr><th>N°</th><th>Projet</th><th>Usager</th><th>État</th>"
         f"<th>Dernière modification</th></tr></thead><tbody>{rows}</tbody></table>"
     )
+
+
+def _number(record: DossierRecord) -> str:
+    if record.deleted_at is not None:
+        return str(record.number)
+    return f'<a href="/_standin/dossiers/{record.number}/usager">{record.number}</a>'
 
 
 def _state(record: DossierRecord) -> str:

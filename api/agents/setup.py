@@ -1,0 +1,15 @@
+"""Wiring of BESSII's pages and JSON endpoints (the sign-in comes first: ``api.auth.setup``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.agents import api_routes, page_routes
+from api.auth import setup as auth_setup
+from core.settings import Settings
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    auth_setup.install(app, settings)
+    app.include_router(page_routes.router)
+    app.include_router(api_routes.router)

@@ -1,0 +1,155 @@
+"""Intake against the platform stand-in on a real Temporal dev server.
+
+The intake activity polls the stand-in like the sync workflow does, and signal-with-starts
+``dossier-<n>`` workflows on a task queue no worker listens to: each workflow stays exactly
+as intake left it, so its history shows every notice it was sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+
+from activities.intake import IntakeActivities, SyncReport
+from activities.platform.client import DsClient
+from core.domain.procedure import DossierChanged, DossierInput
+from core.ids import DOSSIER_CHANGED_SIGNAL, DOSSIER_WORKFLOW, dossier_workflow_id
+from core.mapping import load_mapping
+from tests.activities.standin import run
+from tests.support import FAST_POLICY, TOKEN, Stack, stack
+
+DEMARCHE = 1001
+
+
+@dataclass
+class Intake:
+    stack: Stack
+    client: Client
+    activities: IntakeActivities
+    started: set[int]
+
+    async def sync(self) -> SyncReport:
+        report: SyncReport = await run(self.activities.sync_demarche, DEMARCHE)
+        return report
+
+    async def history(self, number: int) -> list[HistoryEvent]:
+        self.started.add(number)
+        history = await self.client.get_workflow_handle(dossier_workflow_id(number)).fetch_history()
+        return list(history.events)
+
+    async def notices(self, number: int) -> list[DossierChanged]:
+        """The ``dossier_changed`` signals the dossier's workflow received, in order."""
+        notices = []
+        for event in await self.history(number):
+            if not event.HasField("workflow_execution_signaled_event_attributes"):
+                continue
+            attrs = event.workflow_execution_signaled_event_attributes
+            assert attrs.signal_name == DOSSIER_CHANGED_SIGNAL
+            [notice] = await self.client.data_converter.decode(
+                list(attrs.input.payloads), [DossierChanged])
+            notices.append(notice)
+        return notices
+
+
+@pytest.fixture
+async def intake(tmp_path: Path, dev_env: WorkflowEnvironment) -> AsyncIterator[Intake]:
+    async with stack(tmp_path) as s:
+        ds = DsClient(s.res.http, s.settings.platform.graphql_url, TOKEN)
+        activities = IntakeActivities(ds, dev_env.client, s.res.db, f"idle-{uuid.uuid4()}",
+                                      FAST_POLICY, load_mapping())
+        helper = Intake(s, dev_env.client, activities, set())
+        try:
+            yield helper
+        finally:
+            for number in helper.started:
+                handle = dev_env.client.get_workflow_handle(dossier_workflow_id(number))
+                if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
+                    await handle.terminate("test over")
+
+
+async def test_new_dossiers_are_picked_up_by_polling(intake: Intake) -> None:
+    first, second = await intake.stack.file(0), await intake.stack.file(1)
+
+    report = await intake.sync()
+
+    assert (report.changed, report.dispatched) == (2, 2)
+    for number in (first, second):
+        handle = intake.client.get_workflow_handle(dossier_workflow_id(number))
+        described = await handle.describe()
+        assert described.workflow_type == DOSSIER_WORKFLOW
+        assert described.status is WorkflowExecutionStatus.RUNNING
+        started = (await intake.history(number))[0].workflow_execution_started_event_attributes
+        [payload] = await intake.client.data_converter.decode(
+            list(started.input.payloads), [DossierInput])
+        assert (payload.number, payload.demarche) == (number, DEMARCHE)
+        assert len(await intake.notices(number)) == 1
+
+    # Nothing changed since: the next poll starts and signals nothing.
+    again = await intake.sync()
+    assert (again.changed, again.dispatched) == (0, 0)
+    assert len(await intake.notices(first)) == 1
+
+
+async def test_a_dossier_changed_three_times_is_one_workflow_with_three_notices(
+        intake: Intake) -> None:
+    number = await intake.stack.file(2)
+    await intake.sync()
+    run_id = (await intake.client.get_workflow_handle(dossier_workflow_id(number)).describe()).run_id
+
+    # Three quick edits, a poll after each: usually within one second, i.e. with the same
+    # dateDerniereModification (shown to the second); the cursor still tells them apart.
+    for statutes in (["statuts.pdf"], ["statuts-signes.pdf"], ["statuts-signes-v2.pdf"]):
+        await intake.stack.edit(number, statutes=statutes)
+        report = await intake.sync()
+        assert (report.changed, report.dispatched) == (1, 1)
+    await intake.sync()  # and a poll with nothing new
+
+    events = await intake.history(number)
+    assert sum(e.HasField("workflow_execution_started_event_attributes") for e in events) == 1
+    handle = intake.client.get_workflow_handle(dossier_workflow_id(number))
+    assert (await handle.describe()).run_id == run_id
+    notices = await intake.notices(number)
+    assert len(notices) == 1 + 3  # filed, then changed three times
+    assert not any(n.deleted for n in notices)
+    dates = [n.updated_at for n in notices]
+    assert all(d is not None for d in dates)
+    assert dates == sorted(dates)  # type: ignore[type-var]
+
+
+async def test_a_deleted_dossier_gets_a_deleted_notice(intake: Intake) -> None:
+    kept, deleted = await intake.stack.file(0), await intake.stack.file(1)
+    await intake.sync()
+
+    r = await intake.stack.platform.delete(f"/_standin/dossiers/{deleted}")
+    r.raise_for_status()
+    report = await intake.sync()
+
+    assert report.deleted == 1
+    notices = await intake.notices(deleted)
+    assert [n.deleted for n in notices] == [False, True]
+    assert [n.deleted for n in await intake.notices(kept)] == [False]
+
+    # The deletion stays listed by the platform; it is not notified twice.
+    assert (await intake.sync()).deleted == 0
+    assert len(await intake.notices(deleted)) == 2
+
+
+async def test_a_deletion_of_a_dossier_never_seen_starts_nothing(intake: Intake) -> None:
+    number = await intake.stack.file(0)
+    r = await intake.stack.platform.delete(f"/_standin/dossiers/{number}")
+    r.raise_for_status()
+
+    report = await intake.sync()
+
+    assert (report.changed, report.dispatched, report.deleted) == (0, 0, 0)
+    with pytest.raises(RPCError) as missing:
+        await intake.client.get_workflow_handle(dossier_workflow_id(number)).describe()
+    assert missing.value.status is RPCStatusCode.NOT_FOUND
