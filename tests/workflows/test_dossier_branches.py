@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from core.domain.procedure import ConsultationStatus, DossierChanged, Outcome, Stage
+from core.ids import consultation_workflow_id, dossier_workflow_id
 from core.rules.eligibility import Assessment, Criterion, EligibilityAssessment
 from tests.support import Stack
 from tests.workflows.helpers import (
@@ -25,6 +26,7 @@ from tests.workflows.helpers import (
     wait_for,
     wait_for_stage,
 )
+from tests.workflows.recording import record_history
 from workflows.consultation import CraConsultationWorkflow
 from workflows.dossier import DossierWorkflow
 from workflows.payloads import EligibilityRecord
@@ -81,6 +83,7 @@ async def test_incomplete_dossier_never_corrected_is_closed_sans_suite(
     async with ts_stack.worker(time_env.client) as worker:
         handle = await start_dossier(time_env.client, n, worker.task_queue)
         result = await handle.result()  # the server skips the 30 days
+        await record_history(time_env.client, "never-corrected", dossier_workflow_id(n))
 
     assert result.outcome is Outcome.SANS_SUITE
     assert "Statuts de la structure porteuse" in result.motivation
@@ -106,6 +109,8 @@ async def test_bessii_refuses_admissibility(time_env: WorkflowEnvironment, ts_st
         await handle.execute_update(DossierWorkflow.confirm_admissibility,
                                     admissible(False, "Le porteur n’est pas une structure de l’ESS."))
         result = await handle.result()
+        await record_history(time_env.client, "not-admissible", dossier_workflow_id(n),
+                     consultation_workflow_id(n, "53"))
 
     assert result.outcome is Outcome.SANS_SUITE
     assert result.motivation == "Le porteur n’est pas une structure de l’ESS."
@@ -134,6 +139,7 @@ async def test_one_member_answers_after_a_reminder_and_the_other_amends(
         await handle.execute_update(DossierWorkflow.record_decision,
                                     decision(Outcome.LAUREAT))
         result = await handle.result()
+        await record_history(client, "amended", dossier_workflow_id(n), consultation_workflow_id(n, "53"))
 
     assert first.written_by == "cra-53-ess" and first.amended_by == []
     assert amended.written_by == "cra-53-ess" and amended.amended_by == ["cra-53-cress"]
@@ -173,6 +179,8 @@ async def test_decision_during_consultation_refused_then_accepted_with_override(
             DossierWorkflow.record_decision,
             decision(Outcome.LAUREAT, override="Comité de sélection avancé au 3 décembre."))
         result = await handle.result()
+        await record_history(client, "override", dossier_workflow_id(n),
+                     consultation_workflow_id(n, "76"), consultation_workflow_id(n, "75"))
 
     by_region = {c.region: c.status for c in result.consultations}
     assert by_region == {"76": ConsultationStatus.ANSWERED, "75": ConsultationStatus.SKIPPED}

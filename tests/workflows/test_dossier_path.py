@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from core.domain.procedure import ConsultationStatus, Outcome, Stage
+from core.ids import consultation_workflow_id, dossier_workflow_id
 from tests.support import Stack
 from tests.workflows.helpers import (
     admissible,
@@ -20,6 +21,7 @@ from tests.workflows.helpers import (
     wait_for,
     wait_for_stage,
 )
+from tests.workflows.recording import record_history
 from workflows.consultation import CraConsultationWorkflow
 from workflows.dossier import DossierWorkflow
 
@@ -39,6 +41,7 @@ async def test_complete_dossier_with_favourable_opinion_becomes_laureate(
         await handle.execute_update(DossierWorkflow.record_decision,
                                     decision(Outcome.LAUREAT, "Projet exemplaire."))
         result = await handle.result()
+        await record_history(client, "laureate", dossier_workflow_id(n), consultation_workflow_id(n, "53"))
 
     assert result.outcome is Outcome.LAUREAT
     assert result.consultations[0].opinion is not None
@@ -85,6 +88,8 @@ async def test_nobody_answers_reminders_then_escalation_then_decision_without_op
         await handle.execute_update(DossierWorkflow.record_decision,
                                     decision(Outcome.NON_RETENU, "Pas assez mûr."))
         result = await handle.result()
+        await record_history(client, "no-answer", dossier_workflow_id(n),
+                     consultation_workflow_id(n, "53"))
 
     assert result.outcome is Outcome.NON_RETENU
     reminders = await ts_stack.emails(subject="Rappel : avis de la CRA Bretagne")
