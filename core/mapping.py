@@ -20,6 +20,10 @@ from core.domain.regions import region_code
 DEMO_DEMARCHE_FILE = Path(__file__).parent / "data" / "demarche_demo.json"
 
 
+class MappingError(ValueError):
+    """A champ's value does not have the type its descriptor promises (English, for admins)."""
+
+
 class ChampSpec(BaseModel):
     id: str
     label: str
@@ -92,31 +96,54 @@ _DESCRIPTION_FIELDS = {
 }
 
 
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"expected text, got {type(value).__name__}")
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise TypeError(f"expected a list of texts, got {type(value).__name__}")
+
+
+def _apply(spec: ChampSpec, value: Any, data: dict[str, Any], mapping: DemarcheMapping,
+           regions: dict[str, list[str]]) -> None:
+    """Puts one champ's value where its descriptor says, checking its type on the way."""
+    if spec.field == "region":
+        code = _text(value)
+        regions["main"] = [c] if code and (c := region_code(code)) else []
+    elif spec.field == "other_regions":
+        regions["other"] = [c for v in _texts(value) if (c := region_code(v))]
+    elif spec.field == "legal_form":
+        form = _text(value)
+        if form is not None:
+            _set(data, "structure.legal_form", mapping.legal_forms.get(form, LegalForm.OTHER))
+    elif spec.field in _DESCRIPTION_FIELDS:
+        _set(data, f"descriptions.{spec.field}", _text(value))
+    elif spec.field in _FIELD_PATHS:
+        if value is not None:
+            _set(data, _FIELD_PATHS[spec.field], value)
+    else:
+        data[spec.field] = value
+
+
 def map_dossier(raw: dict[str, Any], mapping: DemarcheMapping) -> Dossier:
+    """Raises MappingError when a champ has the wrong type, pydantic's ValidationError when a
+    mapped value does not fit the model: never a half-mapped dossier."""
     specs = mapping.by_descriptor()
     data: dict[str, Any] = {}
-    main_region: str | None = None
-    other_regions: list[str] = []
+    regions: dict[str, list[str]] = {"main": [], "other": []}
     for champ in raw.get("champs") or []:
         spec = specs.get(champ.get("champDescriptorId", ""))
         if spec is None:
             continue
-        value = _value(champ)
-        if spec.field == "region":
-            main_region = region_code(value) if isinstance(value, str) else None
-        elif spec.field == "other_regions":
-            other_regions = [c for v in value if (c := region_code(v))]
-        elif spec.field == "legal_form":
-            if value is not None:
-                _set(data, "structure.legal_form", mapping.legal_forms.get(value, LegalForm.OTHER))
-        elif spec.field in _DESCRIPTION_FIELDS:
-            _set(data, f"descriptions.{spec.field}", value)
-        elif spec.field in _FIELD_PATHS:
-            if value is not None:
-                _set(data, _FIELD_PATHS[spec.field], value)
-        else:
-            data[spec.field] = value
-    regions = [r for r in [main_region, *other_regions] if r]
+        try:
+            _apply(spec, _value(champ), data, mapping, regions)
+        except (TypeError, AttributeError, KeyError) as exc:
+            raise MappingError(f"champ {spec.id} ({spec.type}, field {spec.field}) has an "
+                               f"unexpected value: {exc}") from exc
     return Dossier(
         number=int(raw["number"]),
         demarche=int(raw["demarche"]["number"]),
@@ -126,6 +153,6 @@ def map_dossier(raw: dict[str, Any], mapping: DemarcheMapping) -> Dossier:
         deposited_at=datetime.fromisoformat(raw["dateDepot"]) if raw.get("dateDepot") else None,
         applicant_email=(raw.get("usager") or {}).get("email"),
         pending_correction=raw.get("dateDerniereCorrectionEnAttente") is not None,
-        regions=list(dict.fromkeys(regions)),
+        regions=list(dict.fromkeys(regions["main"] + regions["other"])),
         **data,
     )
