@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import cra, errors
 from api.agents import setup as agents
-from api.routes import home, webhook
+from api.routes import codec, home, metrics, webhook
+from api.routes.cors import PrefixCors
+from api.telemetry import instrument_app
 from api.temporal import connect
 from core.db.engine import Database, create_engine
 from core.db.migrate import upgrade
 from core.settings import Settings, get_settings
+from core.telemetry.traces import instrument_engine
 
 
 def _lifespan(settings: Settings, temporal: Client | None, db: Database | None
@@ -24,10 +28,11 @@ def _lifespan(settings: Settings, temporal: Client | None, db: Database | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if temporal is None:
-            app.state.temporal = await connect(settings.temporal)
+            app.state.temporal = await connect(settings.temporal, settings.codec)
         own = None
         if db is None:
             own = Database(create_engine(settings.effective_database_url))
+            instrument_engine(own.engine)
             await upgrade(own.engine)  # migrations to head (idempotent, under a lock)
             app.state.db = own
         try:
@@ -37,6 +42,11 @@ def _lifespan(settings: Settings, temporal: Client | None, db: Database | None
                 await own.dispose()
 
     return lifespan
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None,
@@ -51,8 +61,12 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     if db is not None:
         app.state.db = db
     errors.install(app)
+    instrument_app(app)
     app.include_router(home.router)
     app.include_router(webhook.router)
+    app.include_router(codec.router)
+    app.include_router(metrics.router)
+    app.add_middleware(PrefixCors, prefix=codec.PREFIX, origins=[_origin(config.temporal.ui_url)])
     cra.install(app, config)
     agents.install(app, config)  # after errors.install: renders ApiError as pages on its paths
     return app

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from api.admin import cli as admin_cli
 from core.settings import get_settings
+from core.telemetry.setup import configure as configure_telemetry
 
 app = typer.Typer(help="Service des dossiers de l’AMI PTCE.", no_args_is_help=True)
 standin = typer.Typer(help="Local stand-ins of other organisations' services (dev, tests).")
@@ -18,11 +19,11 @@ app.add_typer(standin, name="standin")
 app.add_typer(temporal_app, name="temporal")
 db_app = typer.Typer(help="Service database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(admin_cli.app, name="admin")
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_telemetry(get_settings().telemetry)
 
 
 @app.command()
@@ -52,7 +53,8 @@ def api() -> None:
     _logging()
     settings = get_settings()
     uvicorn.run("api.app:create_app", factory=True, host=settings.api.host,
-                port=settings.api.port, log_level="info")
+                port=settings.api.port, log_level="info",
+                log_config=None)  # uvicorn's loggers go through configure_logging's handler
 
 
 @app.command()

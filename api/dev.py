@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from api.binaries import temporal_cli
+from api.routes.codec import PREFIX as CODEC_PREFIX
 from core.settings import Settings
 from workflows import search_attributes
 
@@ -62,6 +63,9 @@ def plan(settings: Settings, mailbox_web_port: int, platform_port: int) -> list[
         Child("temporal", [str(temporal_cli()), "server", "start-dev", "--ip", t_host,
                            "--port", str(t_port), "--ui-port", str(ui_port),
                            "--db-filename", str(var / "temporal.db"), "--log-level", "warn",
+                           # The UI decodes payloads through the API (agents signed in only).
+                           "--ui-codec-endpoint",
+                           settings.api.public_base_url.rstrip("/") + CODEC_PREFIX,
                            *search_attributes.cli_flags()], t_port),
         Child("platform", [*py, "standin", "platform", "--port", str(platform_port)],
               platform_port),

@@ -18,7 +18,7 @@ from activities.mail.activities import MailActivities
 from activities.platform.activities import PlatformActivities
 from activities.platform.client import DsClient
 from activities.store import StoreActivities
-from api.temporal import connect
+from api.temporal import connect, metrics_runtime
 from core.db.engine import Database, create_engine
 from core.db.migrate import upgrade
 from core.db.seed import load_cra_members
@@ -26,8 +26,11 @@ from core.ids import sync_workflow_id
 from core.links import LinkSigner
 from core.mapping import load_mapping
 from core.settings import Settings, get_settings
+from core.telemetry.setup import configure as configure_telemetry
+from core.telemetry.traces import instrument_engine, instrument_http
 from workflows.consultation import CraConsultationWorkflow
 from workflows.dossier import DossierWorkflow
+from workflows.metrics import BusinessMetrics
 from workflows.sync import DemarcheSyncWorkflow, SyncInput
 
 log = logging.getLogger("ptce.worker")
@@ -43,6 +46,7 @@ class Resources:
 @asynccontextmanager
 async def resources(settings: Settings) -> AsyncIterator[Resources]:
     db = Database(create_engine(settings.effective_database_url))
+    instrument_engine(db.engine)
     # Migrations to head: a fresh machine gets the schema, an existing database keeps its data.
     await upgrade(db.engine)
     http = httpx.AsyncClient(timeout=settings.platform.timeout_seconds)
@@ -55,6 +59,7 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
 
 def build_worker(client: Client, settings: Settings, res: Resources, task_queue: str | None = None,
                  **worker_options: object) -> Worker:
+    instrument_http(res.http)  # the platform's calls as child spans of their activity
     ds = DsClient(res.http, settings.platform.graphql_url,
                   settings.platform.token.get_secret_value())
     queue = task_queue or settings.temporal.task_queue
@@ -68,6 +73,7 @@ def build_worker(client: Client, settings: Settings, res: Resources, task_queue:
         client,
         task_queue=queue,
         workflows=WORKFLOWS,
+        interceptors=[BusinessMetrics()],  # tracing comes from the client's interceptors
         activities=[
             store.save_snapshot, store.save_record, store.cra_pair,
             mail.send_email, mail.send_cra_link_email,
@@ -93,7 +99,8 @@ async def ensure_sync(client: Client, settings: Settings) -> None:
 
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    client = await connect(settings.temporal)
+    client = await connect(settings.temporal, settings.codec,
+                           runtime=metrics_runtime(settings.telemetry))
     async with resources(settings) as res:
         if settings.environment == "dev":
             await load_cra_members(res.db)
@@ -104,5 +111,5 @@ async def run_worker(settings: Settings | None = None) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_telemetry(get_settings().telemetry)
     asyncio.run(run_worker())

@@ -6,17 +6,22 @@ Variables use the ``PTCE_`` prefix and ``__`` between groups, e.g. ``PTCE_SMTP__
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.codec import parse_keys
 from core.domain.policy import Policy
 
 DEV_PLACEHOLDER = "dev-only-change-me"
+# A well-formed AES-256 key derived from the placeholder: the embedded default, refused in prod.
+DEV_CODEC_KEY = base64.b64encode(hashlib.sha256(DEV_PLACEHOLDER.encode()).digest()).decode()
 
 
 class TemporalSettings(BaseModel):
@@ -24,6 +29,32 @@ class TemporalSettings(BaseModel):
     namespace: str = "default"
     task_queue: str = "ptce-dossiers"
     ui_url: str = "http://127.0.0.1:8233"
+
+
+class CodecSettings(BaseModel):
+    """Keys of the Temporal payload codec (AES-256-GCM), newest first: ``id:base64key``.
+
+    The newest encrypts; all decrypt. ``python -c "from core.codec import new_key; print(new_key())"``
+    makes one.
+    """
+
+    keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr(f"dev:{DEV_CODEC_KEY}")])
+
+    @field_validator("keys")
+    @classmethod
+    def _well_formed(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        parse_keys(keys)  # refuses a malformed, short or duplicated key at start-up
+        return keys
+
+
+class TelemetrySettings(BaseModel):
+    """Logs, traces and metrics."""
+
+    json_logs: bool = False  # one JSON object per line (production); text for a terminal
+    log_level: str = "INFO"
+    otlp_endpoint: str = ""  # e.g. http://otel-collector:4318 ; empty: no trace export
+    service_name: str = "ptce"
+    metrics_bind_address: str = ""  # worker's SDK + business metrics, e.g. 0.0.0.0:9464
 
 
 class DatabaseSettings(BaseModel):
@@ -120,12 +151,16 @@ class Settings(BaseSettings):
     cra_pages: CraPageSettings = CraPageSettings()
     agents: AgentPageSettings = AgentPageSettings()
     policy: Policy = Policy()
+    codec: CodecSettings = CodecSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_dev(self) -> Settings:
         if self.environment == "prod":
-            secrets = [self.platform.token, self.api.webhook_secret, *self.links.keys]
-            if any(DEV_PLACEHOLDER in s.get_secret_value() for s in secrets):
+            secrets = [self.platform.token, self.api.webhook_secret, *self.links.keys,
+                       *self.codec.keys]
+            if any(DEV_PLACEHOLDER in s.get_secret_value() or DEV_CODEC_KEY in s.get_secret_value()
+                   for s in secrets):
                 raise ValueError("placeholder secrets are refused when PTCE_ENVIRONMENT=prod")
         return self
 

@@ -6,19 +6,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.binaries import temporal_cli, temporal_test_server
 from api.temporal_setup import add_search_attributes
-from tests.support import Stack, stack
+from tests.support import CONVERTER, Stack, stack
 
 
 @pytest.fixture(scope="session")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()),
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
     )
     # The time-skipping server rejects custom search attributes until they are registered.
     await add_search_attributes(env.client, env.client.namespace)
@@ -41,7 +40,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()),
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         search_attributes=search_attributes.ALL,
         dev_server_log_level="error",
     )

@@ -24,12 +24,14 @@ from temporalio.worker import Worker
 from api.demo import sample
 from api.standins.mailbox import start_mailbox
 from api.standins.platform import create_app as create_platform_app
+from api.temporal import converter
 from api.worker import Resources, build_worker, resources
 from core.db.seed import load_cra_members
 from core.db.tables import DossierRecord, DossierSnapshot, SentEmail
 from core.domain.policy import Policy
 from core.settings import (
     ApiSettings,
+    CodecSettings,
     PlatformSettings,
     Settings,
     SmtpSettings,
@@ -37,6 +39,8 @@ from core.settings import (
 )
 from tests.databases import stack_database
 
+# Tests run with the payload codec on, as production does (the embedded development key).
+CONVERTER = converter(CodecSettings())
 TOKEN = "test-token"
 INSTRUCTEUR = "SW5zdHJ1Y3RldXItMQ=="
 FAST_POLICY = Policy(

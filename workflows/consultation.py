@@ -18,16 +18,31 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.mail.activities import MailActivities
     from activities.mail.models import CraLinkEmail, EmailRequest
-    from core.domain.cra import OpinionSubmission, RecordedOpinion
+    from core.domain.admin import (
+        ConsultationSkip,
+        DeadlineChange,
+        LinkKind,
+        LinkResend,
+        MemberReplacement,
+    )
+    from core.domain.cra import CraContact, OpinionSubmission, RecordedOpinion
     from core.domain.procedure import OPINION_LABELS, ConsultationStatus
     from core.domain.regions import region_name
     from core.ids import CONSULTATION_WORKFLOW
     from workflows import options
     from workflows import search_attributes as sa
-    from workflows.payloads import ConsultationInput, ConsultationResult, OpinionNotice
-    from workflows.waiting import wait_until, wait_with_reminders
+    from workflows.payloads import (
+        ConsultationInput,
+        ConsultationResult,
+        MembersNotice,
+        OpinionNotice,
+    )
+    from workflows.waiting import wait_until, wait_with_moving_deadline, wait_with_reminders
 
 OPINION_SIGNAL = "cra_opinion"
+MEMBERS_SIGNAL = "cra_members"
+# Executions started before the admin amendments wait on fixed timers: they cannot re-arm them.
+AMENDMENTS_PATCH = "admin-amendments-v1"
 
 
 @workflow.defn(name=CONSULTATION_WORKFLOW)
@@ -39,6 +54,10 @@ class CraConsultationWorkflow:
         self._opinion: RecordedOpinion | None = None
         self._closed = False
         self._reminders = 0
+        self._movable = False  # set by the run once past the AMENDMENTS_PATCH marker
+        self._resends = 0
+        self._replacements = 0
+        self._skip_reason: str | None = None
 
     def _context(self) -> dict[str, Any]:
         return {"number": self._input.number, "project": self._input.project,
@@ -47,7 +66,8 @@ class CraConsultationWorkflow:
     def _key(self, purpose: str) -> str:
         return f"{workflow.info().workflow_id}:{purpose}"
 
-    async def _send_links(self, template: str, purpose: str) -> None:
+    async def _send_links(self, template: str, purpose: str,
+                          members: list[CraContact] | None = None) -> None:
         region = region_name(self._input.region)
         label = "Invitation" if template == "cra_invitation" else "Relance"
         await asyncio.gather(*(
@@ -58,7 +78,7 @@ class CraConsultationWorkflow:
                              deadline=self._deadline, context=self._context()),
                 **options.external(f"{label} CRA {region} ({m.role})"),
             )
-            for m in self._input.members
+            for m in (self._input.members if members is None else members)
         ))
 
     async def _remind(self, n: int) -> None:
@@ -87,20 +107,31 @@ class CraConsultationWorkflow:
 
     @workflow.run
     async def run(self, input: ConsultationInput) -> ConsultationResult:
+        # First thing, so that an amendment is accepted as soon as the consultation exists.
+        self._movable = workflow.patched(AMENDMENTS_PATCH)
         self._publish("consultation")
         await self._send_links("cra_invitation", "invitation")
         region = region_name(input.region)
-        await wait_with_reminders(
-            lambda: self._opinion is not None or self._closed,
-            self._deadline,
-            input.reminders,
-            self._remind,
-            summary=f"Échéance consultation CRA {region}",
-            reminder_summary=f"Prochaine relance CRA {region}",
-        )
-        # Once answered, the pair may still amend until the deadline or until BESSII decides.
-        await wait_until(lambda: self._closed, self._deadline,
-                         f"Échéance consultation CRA {region}")
+        if self._movable:
+            await wait_with_moving_deadline(
+                lambda: self._opinion is not None or self._closed, lambda: self._deadline,
+                input.reminders, self._remind, summary=f"Échéance consultation CRA {region}",
+                reminder_summary=f"Prochaine relance CRA {region}")
+            await wait_with_moving_deadline(
+                lambda: self._closed, lambda: self._deadline, [], self._remind,
+                summary=f"Échéance consultation CRA {region}", reminder_summary="")
+        else:
+            await wait_with_reminders(
+                lambda: self._opinion is not None or self._closed,
+                self._deadline,
+                input.reminders,
+                self._remind,
+                summary=f"Échéance consultation CRA {region}",
+                reminder_summary=f"Prochaine relance CRA {region}",
+            )
+            # Once answered, the pair may still amend until the deadline or until BESSII decides.
+            await wait_until(lambda: self._closed, self._deadline,
+                             f"Échéance consultation CRA {region}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._opinion is not None:
             status = ConsultationStatus.ANSWERED
@@ -151,6 +182,86 @@ class CraConsultationWorkflow:
         if submission.member_id not in {m.id for m in self._input.members}:
             raise ApplicationError("unknown member for this consultation", type="UnknownMember")
 
+    # ----------------------------------------------------------------- admin amendments
+    # New handlers only: old histories hold none of them, so they replay unchanged.
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ApplicationError("consultation closed", type="ConsultationClosed")
+        if workflow.now() >= self._deadline:
+            raise ApplicationError("consultation deadline passed", type="DeadlinePassed")
+
+    def _member_ids(self) -> set[str]:
+        return {m.id for m in self._input.members}
+
+    @workflow.update(name="change_deadline")
+    def change_deadline(self, change: DeadlineChange) -> datetime:
+        self._deadline = change.deadline
+        self._publish("consultation")
+        return self._deadline
+
+    @change_deadline.validator
+    def _validate_deadline(self, change: DeadlineChange) -> None:
+        if not self._movable:
+            raise ApplicationError("this consultation predates movable deadlines",
+                                   type="NotSupported")
+        self._check_open()
+        if change.deadline <= workflow.now():
+            raise ApplicationError("the new deadline is in the past", type="InvalidDeadline")
+
+    @workflow.update(name="replace_member")
+    async def replace_member(self, change: MemberReplacement) -> list[CraContact]:
+        self._replacements += 1
+        self._input.members = [change.new_member if m.id == change.old_member_id else m
+                               for m in self._input.members]
+        self._publish("consultation")
+        parent = workflow.info().parent
+        if parent is not None:
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                MEMBERS_SIGNAL, MembersNotice(region=self._input.region, members=self._input.members))
+        await self._send_links("cra_invitation", f"replacement-{self._replacements}",
+                               [change.new_member])
+        return self._input.members
+
+    @replace_member.validator
+    def _validate_replacement(self, change: MemberReplacement) -> None:
+        self._check_open()
+        if change.old_member_id not in self._member_ids():
+            raise ApplicationError("unknown member for this consultation", type="UnknownMember")
+        if change.new_member.id in self._member_ids():
+            raise ApplicationError("already a member of this consultation", type="AlreadyMember")
+        if change.new_member.region != self._input.region:
+            raise ApplicationError("member of another region", type="WrongRegion")
+
+    @workflow.update(name="resend_link")
+    async def resend_link(self, request: LinkResend) -> str:
+        # A counter in the key: each request sends exactly once, retries of it never twice.
+        self._resends += 1
+        purpose = f"resend-{self._resends}"
+        template = ("cra_invitation" if request.kind is LinkKind.INVITATION else "cra_reminder")
+        member = next(m for m in self._input.members if m.id == request.member_id)
+        await self._send_links(template, purpose, [member])
+        return self._key(f"{purpose}:{member.id}")
+
+    @resend_link.validator
+    def _validate_resend(self, request: LinkResend) -> None:
+        self._check_open()
+        if request.member_id not in self._member_ids():
+            raise ApplicationError("unknown member for this consultation", type="UnknownMember")
+
+    @workflow.update(name="skip")
+    def skip(self, request: ConsultationSkip) -> str:
+        self._skip_reason = request.reason
+        self._closed = True
+        return request.reason
+
+    @skip.validator
+    def _validate_skip(self, request: ConsultationSkip) -> None:
+        if self._closed:
+            raise ApplicationError("consultation closed", type="ConsultationClosed")
+        if self._opinion is not None:
+            raise ApplicationError("the committee has answered", type="AlreadyAnswered")
+
     @workflow.signal(name="close")
     def close(self) -> None:
         """BESSII decided (or the dossier left the procedure): no more answers."""
@@ -159,8 +270,14 @@ class CraConsultationWorkflow:
     @workflow.query(name="consultation")
     def consultation(self) -> ConsultationResult:
         status = ConsultationStatus.ANSWERED if self._opinion else ConsultationStatus.PENDING
+        if self._opinion is None and self._skip_reason is not None:
+            status = ConsultationStatus.SKIPPED
         return ConsultationResult(region=self._input.region, status=status,
                                   opinion=self._opinion, reminders_sent=self._reminders)
+
+    @workflow.query(name="members")
+    def members(self) -> list[CraContact]:
+        return self._input.members
 
     @workflow.query(name="deadline")
     def deadline(self) -> datetime:

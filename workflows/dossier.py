@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.platform.activities import PlatformActivities
     from activities.platform.models import PlatformAnnotations, PlatformDecision, PlatformMessage
     from activities.store import RecordUpdate, StoreActivities
+    from core.domain.admin import ReferentCorrection, Withdrawal
     from core.domain.cra import ConsultationView, CraContact
     from core.domain.dossier import Dossier, TerritoryFlags
     from core.domain.procedure import (
@@ -37,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from core.rules.completeness import CompletenessReport, check_completeness
     from workflows import details, options
     from workflows import search_attributes as sa
-    from workflows.consultation import OPINION_SIGNAL, CraConsultationWorkflow
+    from workflows.consultation import MEMBERS_SIGNAL, OPINION_SIGNAL, CraConsultationWorkflow
     from workflows.payloads import (
         AdmissibilityDecision,
         ConsultationInput,
@@ -48,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         DossierResult,
         DossierStatus,
         EligibilityRecord,
+        MembersNotice,
         OpinionNotice,
         Step,
     )
@@ -75,6 +77,7 @@ class DossierWorkflow:
         self._members: dict[str, list[CraContact]] = {}
         self._finished: set[str] = set()  # regions whose consultation workflow has ended
         self._steps: list[Step] = []
+        self._referent_email: str | None = None  # an admin's correction, kept over re-reads
 
     # ----------------------------------------------------------------- helpers
 
@@ -149,8 +152,15 @@ class DossierWorkflow:
             **options.external("Lecture du dossier sur la plateforme"))
         await workflow.execute_activity_method(
             StoreActivities.save_snapshot, dossier, **options.local("Instantané du dossier"))
-        self._dossier = dossier
-        return dossier
+        self._dossier = self._corrected(dossier)
+        return self._dossier
+
+    def _corrected(self, dossier: Dossier) -> Dossier:
+        # Pure state (no command): executions without a correction behave exactly as before.
+        if self._referent_email is None:
+            return dossier
+        referent = dossier.referent.model_copy(update={"email": self._referent_email})
+        return dossier.model_copy(update={"referent": referent})
 
     # ----------------------------------------------------------------- the procedure
 
@@ -384,6 +394,51 @@ class DossierWorkflow:
             names = ", ".join(region_name(r) for r in pending)
             raise ApplicationError(f"CRA consultation still open: {names}",
                                    type="ConsultationOpen")
+
+    # ----------------------------------------------------------------- admin amendments
+    # New handlers only: they add nothing to the command sequence of old histories.
+
+    @workflow.update(name="withdraw")
+    def withdraw(self, request: Withdrawal) -> DossierStatus:
+        """The applicant asked to withdraw: the normal end *sans suite* (platform, applicant and
+        CRA emails), with the applicant's request as motivation."""
+        motivation = f"Retrait à la demande du porteur de projet : {request.reason}"
+        if self._admissibility is None:
+            self._admissibility = AdmissibilityDecision(agent=request.agent, admissible=False,
+                                                        reason=motivation)
+        else:
+            self._decision = DecisionRequest(agent=request.agent, outcome=Outcome.SANS_SUITE,
+                                             motivation=motivation)
+        self._step("Retrait du dossier à la demande du porteur de projet", by=request.agent.name)
+        return self.status()
+
+    @withdraw.validator
+    def _validate_withdraw(self, request: Withdrawal) -> None:
+        waiting = (self._stage is Stage.ADMISSIBILITY and self._admissibility is None) or (
+            self._stage is Stage.INSTRUCTION and self._decision is None)
+        if not waiting:
+            raise ApplicationError(f"cannot withdraw at stage {self._stage}", type="WrongStage")
+
+    @workflow.update(name="correct_referent_email")
+    def correct_referent_email(self, correction: ReferentCorrection) -> DossierStatus:
+        assert self._dossier is not None
+        self._referent_email = correction.referent_email
+        self._dossier = self._corrected(self._dossier)
+        self._report = check_completeness(self._dossier, self._policy.budgets)
+        # While awaiting a correction, the wait re-reads the dossier and re-checks it.
+        self._changed = True
+        self._step(f"Courriel du référent corrigé : {correction.reason}", by=correction.agent.name)
+        return self.status()
+
+    @correct_referent_email.validator
+    def _validate_referent(self, correction: ReferentCorrection) -> None:
+        if self._dossier is None or self._stage in (Stage.NOTIFICATION, Stage.CLOSED):
+            raise ApplicationError(f"cannot correct at stage {self._stage}", type="WrongStage")
+
+    @workflow.signal(name=MEMBERS_SIGNAL)
+    def _on_members(self, notice: MembersNotice) -> None:
+        if notice.region in self._members:
+            self._members[notice.region] = notice.members
 
     @workflow.signal(name=DOSSIER_CHANGED_SIGNAL)
     def dossier_changed(self, change: DossierChanged) -> None:

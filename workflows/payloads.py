@@ -24,7 +24,7 @@ from core.rules.eligibility import EligibilityAssessment
 __all__ = [
     "AdmissibilityDecision", "ConsultationInput", "ConsultationResult", "DecisionRequest",
     "DossierChanged", "DossierInput", "DossierResult", "DossierStatus", "EligibilityRecord",
-    "OpinionNotice", "OpinionSubmission", "Step",
+    "MembersNotice", "OpinionNotice", "OpinionSubmission", "Step",
 ]
 
 
@@ -52,6 +52,13 @@ class OpinionNotice(BaseModel):
 
     region: str
     opinion: RecordedOpinion
+
+
+class MembersNotice(BaseModel):
+    """Child to parent: an admin replaced a member of the region's pair."""
+
+    region: str
+    members: list[CraContact]
 
 
 class EligibilityRecord(BaseModel):

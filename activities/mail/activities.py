@@ -8,6 +8,8 @@ from email.utils import formatdate
 from typing import Any
 
 import aiosmtplib
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -17,6 +19,8 @@ from core.db.engine import Database
 from core.db.repositories import SentEmailRepository
 from core.links import LinkSigner
 from core.settings import SmtpSettings
+
+_tracer = trace.get_tracer("ptce.mail")
 
 
 def message_id_for(key: str) -> str:
@@ -50,10 +54,15 @@ class MailActivities:
         msg["X-PTCE-Template"] = request.template
         msg.set_content(body)
         password = self._smtp.password.get_secret_value() if self._smtp.password else None
-        await aiosmtplib.send(
-            msg, hostname=self._smtp.host, port=self._smtp.port, use_tls=self._smtp.use_tls,
-            username=self._smtp.username, password=password, timeout=self._smtp.timeout_seconds,
-        )
+        # aiosmtplib has no instrumentation: one client span per delivery (no address in it).
+        with _tracer.start_as_current_span("smtp send", kind=SpanKind.CLIENT, attributes={
+                "server.address": self._smtp.host, "server.port": self._smtp.port,
+                "ptce.email.template": request.template, "ptce.email.recipients": len(recipients)}):
+            await aiosmtplib.send(
+                msg, hostname=self._smtp.host, port=self._smtp.port, use_tls=self._smtp.use_tls,
+                username=self._smtp.username, password=password,
+                timeout=self._smtp.timeout_seconds,
+            )
         # The send happened: record it. If this commit fails the activity retries and the
         # message may go twice with the same Message-ID, which receivers deduplicate.
         async with self._db.unit_of_work() as session:

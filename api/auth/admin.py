@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.auth.deps import ApiAdmin, PageAdmin, check_form
 from api.auth.roles import ROLE_LABELS, Role, principal_of_email
@@ -27,6 +27,13 @@ class RoleGrant(BaseModel):
     principal: str = Field(min_length=1, max_length=320,
                            description="Adresse électronique, ou identifiant (sub) du fournisseur")
     role: Role
+
+    @field_validator("principal")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("adresse électronique ou identifiant requis")
+        return value.strip()
 
 
 class RoleRow(RoleGrant):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.tables import (
+    AdminAction,
     AgentRole,
     CraLinkAccess,
     CraMember,
@@ -164,3 +165,21 @@ class AgentRoleRepository:
             return False
         await self.session.delete(row)
         return True
+
+
+class AdminActionRepository:
+    """The audit of admin actions: append-only."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, **values: Any) -> AdminAction:
+        row = AdminAction(**values)
+        self.session.add(row)
+        return row
+
+    async def list_for(self, target: str | None = None) -> list[AdminAction]:
+        query = select(AdminAction).order_by(AdminAction.id)
+        if target is not None:
+            query = query.where(AdminAction.target == target)
+        return list(await self.session.scalars(query))

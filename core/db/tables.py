@@ -114,3 +114,20 @@ class AgentRole(Base):
     role: Mapped[str] = mapped_column(String(20))
     added_by: Mapped[str] = mapped_column(String(320))
     added_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class AdminAction(Base):
+    """Audit of every admin action: who, when, what (on which case), why, and the result."""
+
+    __tablename__ = "admin_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str] = mapped_column(String(320), index=True)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(200), index=True)  # a workflow id
+    reason: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[str] = mapped_column(String(20))  # done | refused | failed | dry_run
+    detail: Mapped[str | None] = mapped_column(Text)

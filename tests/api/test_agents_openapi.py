@@ -26,8 +26,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 BASE = "http://agents.test"
 
 PUBLIC_OPERATIONS = {("/healthz", "get"), ("/webhooks/ds/{secret}", "post")}
+# /metrics: aggregated counts for Prometheus, no identifier or personal data (api/routes/metrics.py).
 PUBLIC_PAGES = {"/", "/connexion", "/connexion/oidc", "/connexion/retour", "/connexion/dev",
-                "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+                "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/metrics"}
 PUBLIC_PREFIXES = ("/cra/avis/", "/static/")
 SAMPLE = {"number": "1", "principal": "someone@example.org", "secret": "x", "token": "x"}
 

@@ -103,8 +103,10 @@ async def test_a_database_made_before_migrations_is_adopted(database_url: str) -
     """Databases built by ``create_all`` (before migrations) are stamped at the baseline."""
 
     def legacy(connection: Connection) -> None:  # one table missing: added since the last start
+        # Only baseline tables: later revisions' tables never existed in the create_all days.
         Base.metadata.create_all(connection, tables=[
-            t for name, t in Base.metadata.tables.items() if name != "agent_roles"])
+            t for name, t in Base.metadata.tables.items()
+            if name in BASELINE_TABLES and name != "agent_roles"])
         connection.execute(text(
             "INSERT INTO dossier_records (number, demarche, stage, details, updated_at) "
             "VALUES (1, 1001, 'received', '{}', :now)"), {"now": datetime.now(UTC)})

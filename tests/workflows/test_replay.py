@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from api.worker import WORKFLOWS
+from tests.support import CONVERTER
 from tests.workflows.recording import HISTORIES
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
@@ -26,7 +26,7 @@ async def test_recorded_history_replays_on_current_code(path: Path) -> None:
     workflow_id = json.loads(path.read_text())["events"][0]["workflowExecutionStartedEventAttributes"].get(
         "workflowId", path.stem)
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=CONVERTER)
     await replayer.replay_workflow(history)
 
 
@@ -51,7 +51,7 @@ async def test_an_unguarded_change_fails_replay_and_a_patched_one_passes(
             await original(self, **values)
 
     # Unsandboxed: the sandbox would re-import the module and miss the monkeypatched change.
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=CONVERTER,
                         workflow_runner=UnsandboxedWorkflowRunner())
     monkeypatch.setattr(DossierWorkflow, "_record", removed)
     result: WorkflowReplayResult = await replayer.replay_workflow(

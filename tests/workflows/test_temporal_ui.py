@@ -33,12 +33,13 @@ def readme_filter(label: str) -> str:
 
 async def _summaries(client: Client, workflow_id: str) -> list[str]:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    converter = client.data_converter.payload_converter
+    # User metadata goes through the payload codec too: the UI shows it via the codec endpoint.
     return [
-        str(converter.from_payload(e.user_metadata.summary, str))
+        str(value)
         for e in history.events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         and e.user_metadata.HasField("summary")
+        for value in await client.data_converter.decode([e.user_metadata.summary], [str])
     ]
 
 

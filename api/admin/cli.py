@@ -1,0 +1,247 @@
+"""``ptce admin``: find stuck dossiers, amend them, replay histories.
+
+Every command names its admin (``--as`` or ``PTCE_ADMIN``): refused unless that email has the
+admin role (the ``agent_roles`` table, or the bootstrap admins of the settings). Each action is
+audited in ``admin_actions``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from api.admin import batch as batches
+from api.admin.activities import retry_activity
+from api.admin.audit import audited, record
+from api.admin.desk import AdminDesk
+from api.admin.replay import replay_files, replay_query
+from api.admin.reset import execute_reset, plan_reset
+from api.admin.stuck import find_stuck
+from api.auth.roles import Role, role_of
+from api.errors import ApiError
+from api.temporal import connect
+from core.db.engine import Database, create_engine
+from core.domain.admin import ConsultationSkip, DeadlineChange, LinkKind, LinkResend, Withdrawal
+from core.domain.procedure import Agent, Stage
+from core.settings import get_settings
+
+app = typer.Typer(help="Administration: dossiers bloqués, corrections, rejeu.",
+                  no_args_is_help=True)
+T = TypeVar("T")
+
+AsAdmin = Annotated[str, typer.Option("--as", envvar="PTCE_ADMIN",
+                                      help="Email of the admin acting (admin role required)")]
+Reason = Annotated[str, typer.Option(help="Why (required, kept in the audit)")]
+
+
+async def _admin(db: Database, email: str) -> Agent:
+    settings = get_settings()
+    if await role_of(db, "", email, settings.agents.bootstrap_admins) is not Role.ADMIN:
+        raise PermissionError(email)
+    return Agent(id=email.strip().lower(), name=email.strip())
+
+
+def _run(email: str, action: Callable[[Database, Agent], Awaitable[T]]) -> T:
+    async def main() -> T:
+        db = Database(create_engine(get_settings().effective_database_url))
+        try:
+            return await action(db, await _admin(db, email))
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except PermissionError:
+        typer.echo(f"Refusé : {email} n’a pas le rôle administrateur.", err=True)
+        raise typer.Exit(2) from None
+    except ApiError as exc:
+        typer.echo(f"Refusé : {exc.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+async def _desk(db: Database) -> AdminDesk:
+    settings = get_settings()
+    return AdminDesk(await connect(settings.temporal, settings.codec), db)
+
+
+@app.command()
+def stuck(admin: AsAdmin, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the stuck dossiers and consultations, with the reasons."""
+    async def action(db: Database, agent: Agent) -> None:
+        settings = get_settings()
+        client = await connect(settings.temporal, settings.codec)
+        cases = await find_stuck(client, datetime.now(UTC))
+        if as_json:
+            typer.echo(json.dumps([c.model_dump(mode="json") for c in cases], indent=2,
+                                  ensure_ascii=False))
+            return
+        for case in cases:
+            typer.echo(f"{case.workflow_id} ({case.stage or '?'})")
+            for reason in case.reasons:
+                typer.echo(f"  - {reason.kind}: {reason.detail}")
+        typer.echo(f"{len(cases)} bloqué(s).")
+
+    _run(admin, action)
+
+
+@app.command()
+def deadline(number: int, region: str, to: datetime, admin: AsAdmin, reason: Reason) -> None:
+    """Extend or shorten a consultation's deadline (ISO date, UTC)."""
+    at = to if to.tzinfo else to.replace(tzinfo=UTC)
+
+    async def action(db: Database, agent: Agent) -> None:
+        done = await (await _desk(db)).change_deadline(
+            number, region, DeadlineChange(agent=agent, reason=reason, deadline=at))
+        typer.echo(f"Nouvelle échéance : {done:%d/%m/%Y %H:%M} UTC")
+
+    _run(admin, action)
+
+
+@app.command()
+def resend(number: int, region: str, member: str, admin: AsAdmin, reason: Reason,
+           kind: LinkKind = LinkKind.INVITATION) -> None:
+    """Send a member's link again (once per command)."""
+    async def action(db: Database, agent: Agent) -> None:
+        key = await (await _desk(db)).resend_link(number, region, LinkResend(
+            agent=agent, reason=reason, member_id=member, kind=kind))
+        typer.echo(f"Envoyé ({key}).")
+
+    _run(admin, action)
+
+
+@app.command()
+def skip(number: int, region: str, admin: AsAdmin, reason: Reason) -> None:
+    """Close a CRA consultation without its opinion."""
+    async def action(db: Database, agent: Agent) -> None:
+        await (await _desk(db)).skip_consultation(number, region,
+                                                  ConsultationSkip(agent=agent, reason=reason))
+        typer.echo("Consultation close (skipped).")
+
+    _run(admin, action)
+
+
+@app.command()
+def withdraw(number: int, admin: AsAdmin, reason: Reason) -> None:
+    """Withdraw a dossier at the applicant's request (closed sans suite, applicant told)."""
+    async def action(db: Database, agent: Agent) -> None:
+        await (await _desk(db)).withdraw(number, Withdrawal(agent=agent, reason=reason))
+        typer.echo(f"Dossier n° {number} retiré.")
+
+    _run(admin, action)
+
+
+@app.command()
+def reset(
+    workflow_id: Annotated[str, typer.Argument(help="dossier-<number>")],
+    to_stage: Annotated[Stage, typer.Option("--to-stage")],
+    admin: AsAdmin,
+    reason: Reason,
+    yes: Annotated[bool, typer.Option("--yes", help="Do it (default: dry run)")] = False,
+    drop_updates: Annotated[bool, typer.Option(
+        "--drop-updates", help="Send back: BESSII's Updates after the point are not re-applied")
+    ] = False,
+) -> None:
+    """Reset a dossier to the start of a stage; shows what will happen, ``--yes`` does it."""
+    async def action(db: Database, agent: Agent) -> None:
+        settings = get_settings()
+        client = await connect(settings.temporal, settings.codec)
+        plan = await plan_reset(client, workflow_id, to_stage)
+        for line in plan.lines(drop_updates):
+            typer.echo(line)
+        params = {"stage": to_stage.value, "event_id": plan.event_id, "run_id": plan.run_id,
+                  "drop_updates": drop_updates}
+        if not yes:
+            await record(db, agent, "reset", workflow_id, reason, params, "dry_run")
+            typer.echo("Simulation : rien n’a été fait (ajoutez --yes).")
+            return
+        new_run = await audited(db, agent, "reset", workflow_id, reason, params,
+                                lambda: execute_reset(client, plan, reason, agent.id, drop_updates))
+        typer.echo(f"Fait : nouvelle exécution {new_run}.")
+
+    _run(admin, action)
+
+
+@app.command("retry-activity")
+def retry_activity_command(
+    workflow_id: Annotated[str, typer.Argument(help="dossier-<n> or a consultation id")],
+    admin: AsAdmin,
+    reason: Reason,
+    activity_id: Annotated[str | None, typer.Option(help="Default: every pending one")] = None,
+) -> None:
+    """Retry a failing or paused activity now (attempts reset, unpaused)."""
+    async def action(db: Database, agent: Agent) -> None:
+        settings = get_settings()
+        client = await connect(settings.temporal, settings.codec)
+        retried = await audited(db, agent, "retry_activity", workflow_id, reason,
+                                {"activity_id": activity_id},
+                                lambda: retry_activity(client, workflow_id, activity_id, agent.id))
+        typer.echo(f"Relancée(s) : {', '.join(retried) or 'aucune activité en attente'}.")
+
+    _run(admin, action)
+
+
+@app.command()
+def batch(
+    query: Annotated[str, typer.Argument(help="Visibility query selecting the executions")],
+    operation: Annotated[str, typer.Option(help="terminate | signal-changed | reset")],
+    admin: AsAdmin,
+    reason: Reason,
+    to_stage: Annotated[Stage | None, typer.Option("--to-stage")] = None,
+    rate: Annotated[float, typer.Option(help="Operations per second")] = 2.0,
+    yes: Annotated[bool, typer.Option("--yes", help="Do it (default: dry run)")] = False,
+) -> None:
+    """Signal, terminate or reset every execution a query selects; dry run by default."""
+    async def action(db: Database, agent: Agent) -> int:
+        settings = get_settings()
+        client = await connect(settings.temporal, settings.codec)
+        if operation == "terminate":
+            one = batches.terminate(client, f"{reason} (par {agent.id})")
+        elif operation == "signal-changed":
+            one = batches.signal_changed(client)
+        elif operation == "reset" and to_stage is not None:
+            one = batches.reset_to(client, to_stage, reason, agent.id)
+        else:
+            typer.echo("Opération inconnue (ou --to-stage manquant pour reset).", err=True)
+            return 1
+        report = await batches.run_batch(client, query, one, rate, dry_run=not yes)
+        for workflow_id in report.selected:
+            verdict = report.failed.get(workflow_id, "fait" if workflow_id in report.done
+                                        else "sélectionné")
+            typer.echo(f"{workflow_id}: {verdict}")
+        await record(db, agent, f"batch_{operation}", query, reason,
+                     {"selected": report.selected, "to_stage": to_stage},
+                     "done" if yes and not report.failed else ("dry_run" if not yes else "failed"),
+                     "; ".join(f"{k}: {v}" for k, v in report.failed.items()) or None)
+        if not yes:
+            typer.echo(f"Simulation : {len(report.selected)} exécution(s) ; ajoutez --yes.")
+        return 1 if report.failed else 0
+
+    if _run(admin, action):
+        raise typer.Exit(1)
+
+
+@app.command()
+def replay(
+    admin: AsAdmin,
+    files: Annotated[list[Path] | None, typer.Argument(help="Histories exported as JSON")] = None,
+    query: Annotated[str | None, typer.Option(help="Visibility query")] = None,
+) -> None:
+    """Replay histories against the current code; exit code 1 on non-determinism."""
+    async def action(db: Database, agent: Agent) -> int:
+        if query:
+            settings = get_settings()
+            report = await replay_query(await connect(settings.temporal, settings.codec), query)
+        else:
+            report = await replay_files(list(files or []))
+        for line in report.lines():
+            typer.echo(line)
+        return len(report.failures)
+
+    if _run(admin, action):
+        raise typer.Exit(1)

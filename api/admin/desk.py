@@ -1,0 +1,130 @@
+"""Admin amendments: each one a workflow Update (a validator refuses what does not apply),
+carrying the admin and the reason, audited in the database whatever its outcome."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.admin.audit import audited
+from api.errors import Refused, Unavailable
+from core.db.engine import Database
+from core.db.repositories import CraMemberRepository
+from core.domain.admin import (
+    ConsultationSkip,
+    DeadlineChange,
+    LinkResend,
+    MemberReplacement,
+    ReferentCorrection,
+    Withdrawal,
+)
+from core.domain.cra import CraContact
+from core.ids import consultation_workflow_id, dossier_workflow_id
+from workflows.payloads import DossierStatus
+
+log = logging.getLogger("ptce.api.admin")
+
+
+class AdminDesk:
+    def __init__(self, client: Client, db: Database) -> None:
+        self._client = client
+        self._db = db
+
+    async def _update(self, workflow_id: str, name: str, payload: BaseModel,
+                      result_type: type[Any]) -> Any:
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            return await handle.execute_update(name, payload, result_type=result_type)
+        except WorkflowUpdateFailedError as exc:
+            kind = exc.cause.type if isinstance(exc.cause, ApplicationError) else "unknown"
+            log.info("admin update refused", extra={"workflow": workflow_id, "update": name,
+                                                    "type": kind})
+            raise Refused(f"Refusé par le workflow ({kind}) : rien n’a été modifié.") from exc
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise Refused(f"{workflow_id} est clos ou introuvable : rien n’a été modifié."
+                              ) from exc
+            raise Unavailable("Temporal est momentanément indisponible") from exc
+        except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+            raise Unavailable("l’action n’a pas pu être confirmée à temps") from exc
+
+    async def change_deadline(self, number: int, region: str, change: DeadlineChange
+                              ) -> datetime:
+        target = consultation_workflow_id(number, region)
+        result: datetime = await audited(
+            self._db, change.agent, "change_deadline", target, change.reason,
+            {"deadline": change.deadline.isoformat()},
+            lambda: self._update(target, "change_deadline", change, datetime))
+        return result
+
+    async def replace_member(self, number: int, region: str, change: MemberReplacement
+                             ) -> list[CraContact]:
+        target = consultation_workflow_id(number, region)
+
+        async def run() -> list[CraContact]:
+            # The new member's link must work before the invitation leaves.
+            async with self._db.unit_of_work() as session:
+                members_repo = CraMemberRepository(session)
+                known = await members_repo.get(change.new_member.id) is not None
+                await members_repo.upsert(change.new_member.model_dump())
+            try:
+                members: list[CraContact] = await self._update(
+                    target, "replace_member", change, list[CraContact])
+            except Exception:
+                if not known:  # refused: no stray member for the region's next dossiers
+                    async with self._db.unit_of_work() as session:
+                        added = await CraMemberRepository(session).get(change.new_member.id)
+                        if added is not None:
+                            await session.delete(added)
+                raise
+            # Revocation: the CRA pages check ``active`` on every request.
+            async with self._db.unit_of_work() as session:
+                old = await CraMemberRepository(session).get(change.old_member_id)
+                if old is not None:
+                    old.active = False
+            return members
+
+        result: list[CraContact] = await audited(
+            self._db, change.agent, "replace_member", target, change.reason,
+            {"old_member_id": change.old_member_id, "new_member_id": change.new_member.id}, run)
+        return result
+
+    async def resend_link(self, number: int, region: str, request: LinkResend) -> str:
+        target = consultation_workflow_id(number, region)
+        key: str = await audited(
+            self._db, request.agent, "resend_link", target, request.reason,
+            {"member_id": request.member_id, "kind": request.kind.value},
+            lambda: self._update(target, "resend_link", request, str))
+        return key
+
+    async def skip_consultation(self, number: int, region: str, request: ConsultationSkip
+                                ) -> None:
+        target = consultation_workflow_id(number, region)
+        await audited(self._db, request.agent, "skip_consultation", target, request.reason, {},
+                      lambda: self._update(target, "skip", request, str))
+
+    async def withdraw(self, number: int, request: Withdrawal) -> DossierStatus:
+        target = dossier_workflow_id(number)
+        status: DossierStatus = await audited(
+            self._db, request.agent, "withdraw", target, request.reason, {},
+            lambda: self._update(target, "withdraw", request, DossierStatus))
+        return status
+
+    async def correct_referent_email(self, number: int, correction: ReferentCorrection
+                                     ) -> DossierStatus:
+        target = dossier_workflow_id(number)
+        status: DossierStatus = await audited(
+            self._db, correction.agent, "correct_referent_email", target, correction.reason,
+            {"referent_email": correction.referent_email},
+            lambda: self._update(target, "correct_referent_email", correction, DossierStatus))
+        return status

@@ -1,0 +1,154 @@
+"""Admin JSON endpoints under ``/api/admin``: the admin role and the CSRF header required.
+
+The acting admin comes from the session, never from the body; the reason is required.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field, ValidationError
+
+from api.admin.desk import AdminDesk
+from api.admin.stuck import StuckCase, find_stuck
+from api.auth.deps import ApiAdmin
+from api.deps import TemporalClient
+from api.errors import ApiError
+from core.db.engine import Database
+from core.db.repositories import AdminActionRepository
+from core.domain.admin import (
+    ConsultationSkip,
+    DeadlineChange,
+    LinkKind,
+    LinkResend,
+    MemberReplacement,
+    ReferentCorrection,
+    Withdrawal,
+)
+from core.domain.cra import CraContact
+from workflows.payloads import DossierStatus
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+REFUSED: dict[int | str, dict[str, Any]] = {409: {"description": "Refusé par le workflow (validateur)"}}
+M = TypeVar("M", bound=BaseModel)
+
+
+class Invalid(ApiError):
+    status_code = 422
+    code = "invalid"
+
+
+def _database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _desk(client: TemporalClient, db: Annotated[Database, Depends(_database)]) -> AdminDesk:
+    return AdminDesk(client, db)
+
+
+Desk = Annotated[AdminDesk, Depends(_desk)]
+
+
+def _build(model: type[M], **values: Any) -> M:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "requête" for e in exc.errors())
+        raise Invalid(f"données invalides : {fields}") from exc
+
+
+class ReasonBody(BaseModel):
+    reason: str = Field(max_length=2000, description="Motif (obligatoire, conservé au journal)")
+
+
+class DeadlineBody(ReasonBody):
+    deadline: datetime
+
+
+class ReplacementBody(ReasonBody):
+    old_member_id: str
+    new_member: CraContact
+
+
+class ResendBody(ReasonBody):
+    member_id: str
+    kind: LinkKind = LinkKind.INVITATION
+
+
+class ReferentBody(ReasonBody):
+    referent_email: str
+
+
+class AuditRow(BaseModel):
+    at: datetime
+    actor_id: str
+    action: str
+    target: str
+    reason: str
+    result: str
+    detail: str | None = None
+
+
+@router.get("/stuck", response_model=list[StuckCase])
+async def stuck(_: ApiAdmin, client: TemporalClient) -> list[StuckCase]:
+    """Running dossiers and consultations that need an admin, with the reasons."""
+    return await find_stuck(client, datetime.now(UTC))
+
+
+@router.get("/actions", response_model=list[AuditRow])
+async def actions(_: ApiAdmin, db: Annotated[Database, Depends(_database)]) -> list[AuditRow]:
+    """The audit of admin actions, oldest first."""
+    async with db.unit_of_work() as session:
+        rows = await AdminActionRepository(session).list_for()
+        return [AuditRow.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/dossiers/{number}/consultations/{region}/deadline", responses=REFUSED)
+async def change_deadline(number: int, region: str, body: DeadlineBody, session: ApiAdmin,
+                          desk: Desk) -> datetime:
+    """Extend or shorten the consultation's deadline: its timers are re-armed."""
+    return await desk.change_deadline(number, region, _build(
+        DeadlineChange, agent=session.agent, **body.model_dump()))
+
+
+@router.post("/dossiers/{number}/consultations/{region}/members", responses=REFUSED,
+             response_model=list[CraContact])
+async def replace_member(number: int, region: str, body: ReplacementBody, session: ApiAdmin,
+                         desk: Desk) -> list[CraContact]:
+    """Replace a member of the pair: the old one's links are revoked, the new one invited."""
+    return await desk.replace_member(number, region, _build(
+        MemberReplacement, agent=session.agent, **body.model_dump()))
+
+
+@router.post("/dossiers/{number}/consultations/{region}/resend", responses=REFUSED)
+async def resend_link(number: int, region: str, body: ResendBody, session: ApiAdmin,
+                      desk: Desk) -> str:
+    """Send a member's link again (invitation or reminder): once per request."""
+    return await desk.resend_link(number, region, _build(
+        LinkResend, agent=session.agent, **body.model_dump()))
+
+
+@router.post("/dossiers/{number}/consultations/{region}/skip", responses=REFUSED)
+async def skip_consultation(number: int, region: str, body: ReasonBody, session: ApiAdmin,
+                            desk: Desk) -> None:
+    """Close a consultation without an opinion (status ``skipped``)."""
+    await desk.skip_consultation(number, region, _build(
+        ConsultationSkip, agent=session.agent, **body.model_dump()))
+
+
+@router.post("/dossiers/{number}/withdraw", responses=REFUSED, response_model=DossierStatus)
+async def withdraw(number: int, body: ReasonBody, session: ApiAdmin, desk: Desk) -> DossierStatus:
+    """Withdraw at the applicant's request: closed *sans suite* on the platform, applicant told."""
+    return await desk.withdraw(number, _build(
+        Withdrawal, agent=session.agent, **body.model_dump()))
+
+
+@router.post("/dossiers/{number}/referent", responses=REFUSED, response_model=DossierStatus)
+async def correct_referent(number: int, body: ReferentBody, session: ApiAdmin, desk: Desk
+                           ) -> DossierStatus:
+    """Correct the referent's email address: later emails go there; the dossier is re-checked."""
+    return await desk.correct_referent_email(number, _build(
+        ReferentCorrection, agent=session.agent, **body.model_dump()))

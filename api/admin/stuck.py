@@ -1,0 +1,104 @@
+"""Stuck dossiers: what visibility and ``describe`` tell about each running case.
+
+A case is stuck when its stage deadline passed without progress, when an activity keeps
+retrying (or is paused), when its workflow task keeps failing (non-determinism after a bad
+deploy, a bug), or when BESSII's decision waits too long.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+from temporalio.client import Client, WorkflowExecution
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import Unavailable
+from core.domain.procedure import Stage
+from core.ids import CONSULTATION_WORKFLOW, DOSSIER_WORKFLOW
+from workflows import search_attributes as sa
+
+QUERY = (f"ExecutionStatus = 'Running' AND WorkflowType IN ('{DOSSIER_WORKFLOW}', "
+         f"'{CONSULTATION_WORKFLOW}')")
+LIMIT = 1000
+
+
+class StuckKind(StrEnum):
+    DEADLINE_PASSED = "deadline_passed"
+    ACTIVITY_RETRYING = "activity_retrying"
+    ACTIVITY_PAUSED = "activity_paused"
+    WORKFLOW_TASK_FAILING = "workflow_task_failing"
+    DECISION_WAITING = "decision_waiting"
+
+
+class StuckReason(BaseModel):
+    kind: StuckKind
+    detail: str
+
+
+class StuckCase(BaseModel):
+    workflow_id: str
+    workflow_type: str
+    number: int | None = None
+    stage: str | None = None
+    stage_deadline: datetime | None = None
+    reasons: list[StuckReason] = Field(default_factory=list)
+
+
+def _from_visibility(execution: WorkflowExecution, now: datetime,
+                     decision_after: timedelta) -> StuckCase:
+    attrs = execution.typed_search_attributes
+    stage, deadline = attrs.get(sa.STAGE), attrs.get(sa.STAGE_DEADLINE)
+    case = StuckCase(workflow_id=execution.id, workflow_type=execution.workflow_type,
+                     number=attrs.get(sa.DOSSIER_NUMBER), stage=stage, stage_deadline=deadline)
+    if deadline is not None and deadline < now and stage not in (Stage.NOTIFICATION, Stage.CLOSED):
+        if stage == Stage.INSTRUCTION and deadline + decision_after < now:
+            case.reasons.append(StuckReason(
+                kind=StuckKind.DECISION_WAITING,
+                detail=f"décision attendue depuis le {deadline:%d/%m/%Y}"))
+        else:
+            case.reasons.append(StuckReason(
+                kind=StuckKind.DEADLINE_PASSED,
+                detail=f"étape « {stage} » échue le {deadline:%d/%m/%Y %H:%M} UTC"))
+    return case
+
+
+async def _add_task_state(client: Client, case: StuckCase) -> None:
+    try:
+        described = await client.get_workflow_handle(case.workflow_id).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:  # ended meanwhile
+            return
+        raise
+    description = described.raw_description
+    for activity in description.pending_activities:
+        name = activity.activity_type.name
+        if activity.paused:
+            case.reasons.append(StuckReason(kind=StuckKind.ACTIVITY_PAUSED,
+                                            detail=f"{name} en pause"))
+        elif activity.attempt > 1:
+            error = activity.last_failure.message or "erreur inconnue"
+            case.reasons.append(StuckReason(
+                kind=StuckKind.ACTIVITY_RETRYING,
+                detail=f"{name} : tentative {activity.attempt}, dernière erreur : {error}"))
+    task = description.pending_workflow_task
+    if description.HasField("pending_workflow_task") and task.attempt > 1:
+        case.reasons.append(StuckReason(
+            kind=StuckKind.WORKFLOW_TASK_FAILING,
+            detail=f"tâche de workflow en échec (tentative {task.attempt})"))
+
+
+async def find_stuck(client: Client, now: datetime,
+                     decision_after: timedelta = timedelta(days=14)) -> list[StuckCase]:
+    """Every running dossier or consultation with at least one reason to look at it."""
+    stuck: list[StuckCase] = []
+    try:
+        async for execution in client.list_workflows(QUERY, limit=LIMIT):
+            case = _from_visibility(execution, now, decision_after)
+            await _add_task_state(client, case)
+            if case.reasons:
+                stuck.append(case)
+    except RPCError as exc:
+        raise Unavailable("Temporal est momentanément indisponible") from exc
+    return stuck

@@ -1,0 +1,79 @@
+"""Remote codec endpoint for the Temporal UI: decrypts payloads for signed-in BESSII agents.
+
+Temporal's remote codec protocol: ``POST <endpoint>/decode`` (and ``/encode``) with
+``{"payloads": [<proto-JSON payload>, …]}`` (metadata values and data in base64) and the
+``X-Namespace`` header; the answer has the same shape. The UI calls it from the browser, with
+the agent's session cookie when "Include cross-origin credentials" is set in its codec settings,
+so CORS is opened for the UI's origin only and for these paths only (``api.routes.cors``).
+
+No CSRF token here (the UI cannot send one): the endpoints change nothing, and another site can
+neither pass the CORS preflight that a JSON body requires nor read the answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from cryptography.exceptions import InvalidTag
+from fastapi import APIRouter, Header
+from google.protobuf import json_format
+from google.protobuf.message import Error as ProtobufError
+from pydantic import BaseModel, Field
+from temporalio.api.common.v1 import Payload
+
+from api.auth.deps import PageAgent
+from api.deps import AppSettings
+from api.errors import ApiError, NotFound
+from core.codec import CodecKeyError, codec_from_keys
+
+PREFIX = "/codec"
+router = APIRouter(prefix=PREFIX, tags=["codec"])
+
+
+class CodecPayload(BaseModel):
+    metadata: dict[str, str] = Field(default_factory=dict)  # values base64
+    data: str = ""  # base64
+
+
+class CodecBody(BaseModel):
+    payloads: list[CodecPayload]
+
+
+class UndecodablePayload(ApiError):
+    status_code = 400
+    code = "undecodable_payload"
+
+
+def _to_proto(body: CodecBody) -> list[Payload]:
+    try:
+        return [json_format.ParseDict(p.model_dump(), Payload()) for p in body.payloads]
+    except (ProtobufError, json_format.ParseError, ValueError) as exc:
+        raise UndecodablePayload("charge utile mal formée") from exc
+
+
+def _to_body(payloads: list[Payload]) -> CodecBody:
+    return CodecBody(payloads=[CodecPayload.model_validate(json_format.MessageToDict(p))
+                               for p in payloads])
+
+
+def _check_namespace(settings: AppSettings, namespace: str | None) -> None:
+    if namespace is not None and namespace != settings.temporal.namespace:
+        raise NotFound("espace de noms Temporal inconnu")
+
+
+@router.post("/decode")
+async def decode(body: CodecBody, _: PageAgent, settings: AppSettings,
+                 x_namespace: Annotated[str | None, Header()] = None) -> CodecBody:
+    _check_namespace(settings, x_namespace)
+    try:
+        decoded = await codec_from_keys(settings.codec.keys).decode(_to_proto(body))
+    except (CodecKeyError, InvalidTag, ProtobufError) as exc:
+        raise UndecodablePayload("charge utile indéchiffrable avec les clés configurées") from exc
+    return _to_body(decoded)
+
+
+@router.post("/encode")
+async def encode(body: CodecBody, _: PageAgent, settings: AppSettings,
+                 x_namespace: Annotated[str | None, Header()] = None) -> CodecBody:
+    _check_namespace(settings, x_namespace)
+    return _to_body(await codec_from_keys(settings.codec.keys).encode(_to_proto(body)))

@@ -1,0 +1,1 @@
+"""Logs, traces and metrics set-up: configured once by each process entry point."""

@@ -1,0 +1,71 @@
+"""`ptce admin`: refused without the admin role; `replay` reports non-determinism."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from core.db.migrate import upgrade_to_head
+from core.settings import get_settings
+from tests.workflows.recording import HISTORIES
+
+ADMIN = "ada.admin@finances.gouv.fr"
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("PTCE_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("PTCE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PTCE_AGENTS__BOOTSTRAP_ADMINS", json.dumps([ADMIN]))
+    get_settings.cache_clear()
+    asyncio.run(upgrade_to_head(get_settings().effective_database_url))
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("command", [
+    ["stuck"], ["replay"], ["withdraw", "1", "--reason", "x"], ["skip", "1", "53", "--reason", "x"],
+    ["resend", "1", "53", "cra-53-ess", "--reason", "x"],
+    ["deadline", "1", "53", "2030-01-01T00:00:00", "--reason", "x"],
+    ["reset", "dossier-1", "--to-stage", "admissibility", "--reason", "x", "--yes"],
+    ["retry-activity", "dossier-1", "--reason", "x"],
+    ["batch", "DossierStage = 'closed'", "--operation", "terminate", "--reason", "x", "--yes"],
+])
+def test_every_admin_command_refuses_a_caller_without_the_admin_role(
+        var_dir: Path, command: list[str]) -> None:
+    result = CliRunner().invoke(app, ["admin", *command, "--as", "agent@finances.gouv.fr"])
+    assert result.exit_code == 2, result.output
+    assert "rôle administrateur" in result.output
+
+
+def test_replay_of_the_recorded_histories_passes(var_dir: Path) -> None:
+    files = [str(p) for p in sorted(HISTORIES.glob("*.json"))]
+    result = CliRunner().invoke(app, ["admin", "replay", *files, "--as", ADMIN])
+    assert result.exit_code == 0, result.output
+    assert f"{len(files)} rejoué(s), 0 non déterministe(s)." in result.output
+
+
+def test_replay_reports_a_history_the_code_no_longer_matches(var_dir: Path) -> None:
+    original = HISTORIES / "v0.1.0-laureate-dossier.json"
+    history = json.loads(original.read_text())
+    for event in history["events"]:  # an activity the code does not schedule at that point
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if attrs:
+            attrs["activityType"]["name"] = "send_fax"
+            break
+    tampered = var_dir / "tampered-dossier.json"
+    tampered.write_text(json.dumps(history))
+
+    result = CliRunner().invoke(app, ["admin", "replay", str(original), str(tampered),
+                                      "--as", ADMIN])
+    assert result.exit_code == 1, result.output
+    assert "tampered-dossier: ÉCHEC" in result.output
+    assert "nondetermin" in result.output.lower()
+    assert "2 rejoué(s), 1 non déterministe(s)." in result.output

@@ -1,0 +1,70 @@
+"""The payload codec: AES-256-GCM, newest key encrypts, every listed key decrypts."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from pydantic import SecretStr
+from temporalio.api.common.v1 import Payload
+
+from core.codec import ENCODING, KEY_ID, CodecKeyError, codec_from_keys, new_key, parse_keys
+from core.settings import Settings
+
+OLD, NEW = f"k1:{new_key()}", f"k2:{new_key()}"
+PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"email":"maelle@example.org"}')
+
+
+def _keys(*entries: str) -> list[SecretStr]:
+    return [SecretStr(e) for e in entries]
+
+
+async def test_encrypts_with_the_newest_key_and_round_trips() -> None:
+    codec = codec_from_keys(_keys(NEW, OLD))
+    [sealed] = await codec.encode([PLAIN])
+    assert sealed.metadata["encoding"] == ENCODING and sealed.metadata[KEY_ID] == b"k2"
+    assert b"maelle" not in sealed.SerializeToString()
+    assert await codec.decode([sealed]) == [PLAIN]
+
+
+async def test_a_payload_sealed_before_rotation_still_opens_after() -> None:
+    [sealed] = await codec_from_keys(_keys(OLD)).encode([PLAIN])
+    rotated = codec_from_keys(_keys(NEW, OLD))
+    assert await rotated.decode([sealed]) == [PLAIN]
+    with pytest.raises(CodecKeyError, match="unknown key id 'k1'"):
+        await codec_from_keys(_keys(NEW)).decode([sealed])
+
+
+async def test_tampering_and_relabelling_are_detected() -> None:
+    codec = codec_from_keys(_keys(NEW, OLD))
+    [sealed] = await codec.encode([PLAIN])
+    tampered = Payload(metadata=dict(sealed.metadata), data=sealed.data[:-1] + b"\0")
+    with pytest.raises(InvalidTag):
+        await codec.decode([tampered])
+    relabelled = Payload(metadata={**sealed.metadata, KEY_ID: b"k1"}, data=sealed.data)
+    with pytest.raises(InvalidTag):
+        await codec.decode([relabelled])
+
+
+async def test_unencrypted_payloads_pass_through_decode() -> None:
+    assert await codec_from_keys(_keys(NEW)).decode([PLAIN]) == [PLAIN]
+
+
+@pytest.mark.parametrize("entry", ["nokey", "k1:not-base64!", "k1:AAAA", ":" + new_key()])
+def test_malformed_keys_are_refused(entry: str) -> None:
+    with pytest.raises(CodecKeyError):
+        parse_keys(_keys(entry))
+
+
+def test_the_development_key_is_refused_in_prod() -> None:
+    with pytest.raises(ValueError, match="placeholder"):
+        Settings(environment="prod", platform={"token": "t"}, api={"webhook_secret": "w"},
+                 links={"keys": ["k1:s"]}, cra_pages={"secret": "c"},
+                 agents={"session_secret": "s"})
+    Settings(environment="prod", platform={"token": "t"}, api={"webhook_secret": "w"},
+             links={"keys": ["k1:s"]}, cra_pages={"secret": "c"}, agents={"session_secret": "s"},
+             codec={"keys": [NEW]})
+
+
+def test_settings_refuse_a_malformed_key_at_start_up() -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        Settings(codec={"keys": ["k1:"]})

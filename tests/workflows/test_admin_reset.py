@@ -1,0 +1,134 @@
+"""Reset to a stage on a real dev server: dry run first, then the reset; the CRA answer and the
+admissibility recorded after the reset point are re-applied, and no email is sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner, Result
+
+from api.admin.reset import execute_reset, plan_reset
+from api.cli import app
+from api.errors import Refused
+from core.db.repositories import AdminActionRepository
+from core.domain.procedure import ConsultationStatus, Outcome, Stage
+from core.ids import dossier_workflow_id
+from core.settings import get_settings
+from tests.support import Stack
+from tests.workflows.helpers import (
+    admissible,
+    consultation,
+    decision,
+    opinion,
+    start_dossier,
+    wait_for,
+)
+from workflows.consultation import CraConsultationWorkflow
+from workflows.dossier import DossierWorkflow
+
+ADMIN = "ada.admin@finances.gouv.fr"
+
+
+async def _cli(monkeypatch: pytest.MonkeyPatch, env: WorkflowEnvironment, s: Stack, n: int,
+               *extra: str) -> Result:
+    monkeypatch.setenv("PTCE_TEMPORAL__ADDRESS", env.client.service_client.config.target_host)
+    monkeypatch.setenv("DATABASE_URL", s.settings.effective_database_url)
+    monkeypatch.setenv("PTCE_AGENTS__BOOTSTRAP_ADMINS", json.dumps([ADMIN]))
+    get_settings.cache_clear()
+    try:  # the command runs its own event loop
+        return await asyncio.to_thread(CliRunner().invoke, app, [
+            "admin", "reset", dossier_workflow_id(n), "--to-stage", "admissibility",
+            "--reason", "Recevabilité à revoir", "--as", ADMIN, *extra])
+    finally:
+        get_settings.cache_clear()
+
+
+async def test_reset_to_admissibility_keeps_the_answers_and_sends_nothing_twice(
+        dev_env: WorkflowEnvironment, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = dev_env.client
+    n = await dev_stack.file(0)
+    async with dev_stack.worker(client) as worker:
+        handle = await start_dossier(client, n, worker.task_queue)
+        await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
+        await consultation(client, n, "53").execute_update(
+            CraConsultationWorkflow.submit_opinion, opinion("cra-53-ess"))
+        await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
+        await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION
+                       and s.consultations[0].opinion is not None)
+        with pytest.raises(Refused):
+            await plan_reset(client, dossier_workflow_id(n), Stage.NOTIFICATION)
+
+        plan = await plan_reset(client, dossier_workflow_id(n), Stage.ADMISSIBILITY)
+        assert "update confirm_admissibility" in plan.reapplied
+        assert "signal cra_opinion" in plan.reapplied
+        assert (await handle.describe()).run_id == plan.run_id  # a dry run changes nothing
+
+        # The command: a dry run by default, then --yes; both audited.
+        dry = await _cli(monkeypatch, dev_env, dev_stack, n)
+        assert dry.exit_code == 0, dry.output
+        assert "update confirm_admissibility" in dry.output and "Simulation" in dry.output
+        assert (await handle.describe()).run_id == plan.run_id
+        done = await _cli(monkeypatch, dev_env, dev_stack, n, "--yes")
+        assert done.exit_code == 0, done.output
+        new_run = (await handle.describe()).run_id
+        assert new_run != plan.run_id and new_run in done.output
+        reset = client.get_workflow_handle_for(DossierWorkflow.run, dossier_workflow_id(n),
+                                               run_id=new_run)
+        status = await wait_for(reset, lambda s: s.stage is Stage.INSTRUCTION)
+        assert status.admissibility is not None  # re-applied: its validator accepted it again
+        assert status.consultations[0].status is ConsultationStatus.ANSWERED
+        await reset.execute_update(DossierWorkflow.record_decision, decision(Outcome.LAUREAT))
+        result = await reset.result()
+
+    assert result.outcome is Outcome.LAUREAT
+    assert result.consultations[0].opinion is not None
+    keys = await dev_stack.sent_keys(n)
+    assert len(keys) == len(set(keys))
+    messages = await dev_stack.emails()
+    assert all(c == 1 for c in Counter(m["message_id"] for m in messages).values())
+    assert len(await dev_stack.emails(subject="Accusé de réception")) == 1
+    assert len(await dev_stack.emails(subject="Avis de la CRA")) == 2  # one invitation each
+    assert len(await dev_stack.emails(subject="Décision sur votre candidature")) == 1
+    async with dev_stack.res.db.unit_of_work() as session:
+        audit = await AdminActionRepository(session).list_for(dossier_workflow_id(n))
+    assert [(a.action, a.result, a.actor_id) for a in audit] == [
+        ("reset", "dry_run", ADMIN), ("reset", "done", ADMIN)]
+
+
+async def test_send_back_to_admissibility_drops_bessii_updates_but_keeps_the_cra_answer(
+        dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
+    client = dev_env.client
+    n = await dev_stack.file(0)
+    async with dev_stack.worker(client) as worker:
+        handle = await start_dossier(client, n, worker.task_queue)
+        await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
+        await consultation(client, n, "53").execute_update(
+            CraConsultationWorkflow.submit_opinion, opinion("cra-53-cress", "unfavourable",
+                                                            "Gouvernance floue."))
+        await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
+        await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION
+                       and s.consultations[0].opinion is not None)
+
+        plan = await plan_reset(client, dossier_workflow_id(n), Stage.ADMISSIBILITY)
+        assert "update" not in " ".join(plan.lines(drop_updates=True)[3:])
+        new_run = await execute_reset(client, plan, "Recevabilité à revoir", ADMIN,
+                                      drop_updates=True)
+        reset = client.get_workflow_handle_for(DossierWorkflow.run, dossier_workflow_id(n),
+                                               run_id=new_run)
+        status = await wait_for(reset, lambda s: s.consultations[0].opinion is not None)
+        assert status.stage is Stage.ADMISSIBILITY and status.admissibility is None
+        assert status.consultations[0].opinion is not None
+        assert status.consultations[0].opinion.written_by == "cra-53-cress"
+        await reset.execute_update(DossierWorkflow.confirm_admissibility,
+                                   admissible(False, "Statuts non conformes."))
+        result = await reset.result()
+
+    assert result.outcome is Outcome.SANS_SUITE
+    keys = await dev_stack.sent_keys(n)
+    assert len(keys) == len(set(keys))
+    assert len(await dev_stack.emails(subject="Avis de la CRA")) == 2
+    assert len(await dev_stack.emails(subject="Décision sur votre candidature")) == 1

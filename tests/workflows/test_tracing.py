@@ -1,0 +1,113 @@
+"""One trace follows a dossier: the workflow start, the workflow, its activities, their platform
+HTTP calls and SQL statements; an agent's HTTP request that updates the workflow is one trace
+from the API to the Temporal update, linked from the workflow's handling of it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind
+from starlette.responses import Response
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.auth.roles import Role
+from api.auth.session import AgentSession, Cookies, Source
+from api.temporal import interceptors
+from core.db.repositories import AgentRoleRepository
+from core.domain.procedure import Stage
+from core.settings import AgentPageSettings, Settings
+from tests.support import CONVERTER, Stack
+from tests.telemetry import span_exporter
+from tests.workflows.helpers import start_dossier, wait_for, wait_for_stage
+
+
+def _cookie(settings: Settings) -> str:
+    response = Response()
+    Cookies(settings).write_session(response, AgentSession(
+        sub="agent-1", email="agent-1@finances.gouv.fr", name="Agent", role=Role.AGENT,
+        source=Source.OIDC, csrf="csrf"))
+    return response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+
+
+def _named(spans: list[ReadableSpan], prefix: str) -> list[ReadableSpan]:
+    return [s for s in spans if s.name.startswith(prefix)]
+
+
+def _trace(span: ReadableSpan) -> int:
+    assert span.context is not None
+    return span.context.trace_id
+
+
+async def _settled(predicate: object, spans: object) -> None:
+    for _ in range(50):  # the worker's spans end a moment after the query sees the state
+        if predicate():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.1)
+
+
+async def test_a_dossier_is_one_trace_and_an_agent_request_links_into_it(
+        dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
+    exporter = span_exporter()
+    client = Client(dev_env.client.service_client, namespace=dev_env.client.namespace,
+                    data_converter=CONVERTER, interceptors=interceptors())
+    number = await dev_stack.file(0)
+    async with dev_stack.worker(client) as worker:
+        handle = await start_dossier(client, number, worker.task_queue)
+        await wait_for_stage(handle, Stage.ADMISSIBILITY)
+
+        settings = dev_stack.settings.model_copy(update={
+            "agents": AgentPageSettings(session_secret="trace-secret")})  # type: ignore[arg-type]
+        async with dev_stack.res.db.unit_of_work() as session:
+            await AgentRoleRepository(session).put("agent-1", "agent", "test")
+        app = create_app(settings, temporal=client, db=dev_stack.res.db)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://api.test") as http:
+            http.cookies.set("ptce_agent", _cookie(settings))
+            r = await http.post(f"/api/dossiers/{number}/admissibility",
+                                json={"admissible": True, "reason": "Dossier complet."},
+                                headers={"X-CSRF-Token": "csrf"})
+            assert r.status_code == 200, r.text
+        await wait_for(handle, lambda s: s.admissibility is not None)
+
+        def handled() -> bool:
+            return bool(_named(list(exporter.get_finished_spans()),
+                               "HandleUpdate:confirm_admissibility"))
+        await _settled(handled, exporter)
+
+    spans = list(exporter.get_finished_spans())
+    [start] = [s for s in _named(spans, "StartWorkflow:DossierWorkflow")
+               if s.attributes and s.attributes.get("temporalWorkflowID") == handle.id]
+    dossier = _trace(start)
+    in_dossier = [s for s in spans if _trace(s) == dossier]
+    names = {s.name for s in in_dossier}
+    assert "RunWorkflow:DossierWorkflow" in names
+    [fetch] = _named(in_dossier, "RunActivity:platform_fetch_dossier")
+    # The platform call is an HTTP client span under the activity that made it.
+    calls = [s for s in in_dossier if s.kind is SpanKind.CLIENT and s.parent is not None
+             and s.parent.span_id == fetch.context.span_id]  # type: ignore[union-attr]
+    assert calls and all(s.attributes and "POST" in str(s.attributes.get("http.request.method",
+                         s.attributes.get("http.method"))) for s in calls)
+    assert _named(in_dossier, "RunActivity:store_snapshot")
+    [mail] = _named(in_dossier, "RunActivity:send_email")[:1]
+    assert [s for s in _named(in_dossier, "smtp send")
+            if s.parent is not None and s.parent.span_id == mail.context.span_id]  # type: ignore[union-attr]
+    sql = [s for s in in_dossier if s.attributes and s.attributes.get("db.system")]
+    assert sql, "no SQL span in the dossier's trace"
+    assert "RunWorkflow:CraConsultationWorkflow" in names  # the child is in the same trace
+
+    # The agent's request: the API's server span and the Temporal update share one trace...
+    [server] = [s for s in spans if s.kind is SpanKind.SERVER
+                and "/api/dossiers/{number}/admissibility" in s.name]
+    request = _trace(server)
+    assert _named([s for s in spans if _trace(s) == request],
+                  "StartWorkflowUpdate:confirm_admissibility")
+    # ...and the workflow's handling of the update belongs to the dossier's trace, linked to it.
+    [handling] = _named(in_dossier, "HandleUpdate:confirm_admissibility")
+    assert any(link.context.trace_id == request for link in handling.links)
+    # No personal data and no token in span attributes.
+    text = repr([dict(s.attributes or {}) for s in spans if _trace(s) in (dossier, request)])
+    assert "@" not in text.replace("agent-1@finances.gouv.fr", "")
