@@ -15,18 +15,34 @@ from __future__ import annotations
 from typing import Annotated
 
 from cryptography.exceptions import InvalidTag
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Header, Request
 from google.protobuf import json_format
 from google.protobuf.message import Error as ProtobufError
 from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import Payload
 
-from api.auth.deps import PageAgent
+from api.auth.deps import agent, signed_in
+from api.auth.state import auth_state
 from api.deps import AppSettings
 from api.errors import ApiError, NotFound
 from core.codec import CodecKeyError, codec_from_keys
 
 PREFIX = "/codec"
+
+
+async def codec_reader(request: Request) -> None:
+    """A signed-in agent or admin. In the embedded dev stack only (dev sign-in mode, demo data),
+    the local Temporal UI's own origin is enough: the dev server cannot tell the UI to send
+    cookies, and each browser would otherwise have to tick "Include cross-origin credentials"
+    before the summaries of a dossier became readable."""
+    state = auth_state(request)
+    origin = (request.headers.get("origin") or "").rstrip("/")
+    if state.settings.dev_sign_in and origin == state.settings.temporal.ui_url.rstrip("/"):
+        return
+    await agent(await signed_in(request))
+
+
+CodecReader = Annotated[None, Depends(codec_reader)]
 router = APIRouter(prefix=PREFIX, tags=["codec"])
 
 
@@ -62,7 +78,7 @@ def _check_namespace(settings: AppSettings, namespace: str | None) -> None:
 
 
 @router.post("/decode")
-async def decode(body: CodecBody, _: PageAgent, settings: AppSettings,
+async def decode(body: CodecBody, _: CodecReader, settings: AppSettings,
                  x_namespace: Annotated[str | None, Header()] = None) -> CodecBody:
     _check_namespace(settings, x_namespace)
     try:
@@ -73,7 +89,7 @@ async def decode(body: CodecBody, _: PageAgent, settings: AppSettings,
 
 
 @router.post("/encode")
-async def encode(body: CodecBody, _: PageAgent, settings: AppSettings,
+async def encode(body: CodecBody, _: CodecReader, settings: AppSettings,
                  x_namespace: Annotated[str | None, Header()] = None) -> CodecBody:
     _check_namespace(settings, x_namespace)
     return _to_body(await codec_from_keys(settings.codec.keys).encode(_to_proto(body)))

@@ -88,3 +88,31 @@ async def test_a_foreign_namespace_or_a_foreign_key_is_refused_clearly(app: Fast
         assert r.status_code == 404
         r = await http.post("/codec/decode", json=body, headers={"X-Namespace": "default"})
         assert r.status_code == 400 and r.json()["error"] == "undecodable_payload"
+
+
+async def test_only_the_embedded_dev_stack_lets_its_local_ui_decode_without_a_session(
+    tmp_path: Path,
+) -> None:
+    db = Database(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}"))
+    await create_schema(db.engine)
+    keys = [SecretStr(f"k1:{new_key()}")]
+    encoded = await codec_from_keys(keys).encode([Payload(metadata={"encoding": b"json/plain"},
+                                                          data=b'"Maelle"')])
+    body = {"payloads": [json_format.MessageToDict(p) for p in encoded]}
+    try:
+        for environment, origin, expected in (("dev", UI, 200), ("dev", None, 401),
+                                              ("dev", "https://evil.example", 401),
+                                              ("test", UI, 401)):
+            settings = Settings(environment=environment, temporal=TemporalSettings(ui_url=UI),
+                                agents=AgentPageSettings(session_secret="s-" * 20),
+                                codec={"keys": keys})  # type: ignore[arg-type]
+            app = create_app(settings, db=db)
+            headers = {"Origin": origin} if origin else {}
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://api.test") as http:
+                answer = await http.post("/codec/decode", json=body, headers=headers)
+            assert answer.status_code == expected, (environment, origin, answer.text)
+            if expected == 200:
+                assert answer.json()["payloads"][0]["data"] == "Ik1hZWxsZSI="  # '"Maelle"'
+    finally:
+        await db.dispose()
