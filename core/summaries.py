@@ -11,7 +11,8 @@ from core.domain.dossier import Dossier
 from core.domain.regions import region_name
 
 
-def _date(d: datetime | None) -> str:
+def format_utc(d: datetime | None) -> str:
+    """A date as the Temporal UI texts show it (UTC, like the UI itself)."""
     return d.strftime("%d/%m/%Y %H:%M UTC") if d else "—"
 
 
@@ -32,7 +33,7 @@ def dossier_details(dossier: Dossier) -> str:
         ("Forme juridique", dossier.structure.legal_form or "—"),
         ("Région(s)", ", ".join(region_name(r) for r in dossier.regions) or "—"),
         ("Territoire fragile", ", ".join(flags) or "non"),
-        ("Déposé le", _date(dossier.deposited_at)),
+        ("Déposé le", format_utc(dossier.deposited_at)),
         ("Démarche", str(dossier.demarche)),
     ]
     return "\n".join(["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])

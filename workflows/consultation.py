@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from core.domain.procedure import OPINION_LABELS, ConsultationStatus
     from core.domain.regions import region_name
     from core.ids import CONSULTATION_WORKFLOW
+    from core.summaries import format_utc
     from workflows import options
     from workflows import search_attributes as sa
     from workflows.payloads import (
@@ -96,7 +97,7 @@ class CraConsultationWorkflow:
         ])
         opinion = self._opinion
         lines = [f"**CRA** : {region_name(self._input.region)}",
-                 f"**Échéance** : {self._deadline:%d/%m/%Y %H:%M} UTC",
+                 f"**Échéance** : {format_utc(self._deadline)}",
                  f"**État** : {state}",
                  f"**Relances envoyées** : {self._reminders}"]
         if opinion is not None:

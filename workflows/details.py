@@ -7,6 +7,7 @@ from datetime import datetime
 from core.domain.cra import ConsultationView
 from core.domain.procedure import OPINION_LABELS, STAGE_LABELS, ConsultationStatus, Stage
 from core.domain.regions import region_name
+from core.summaries import format_utc
 
 _CONSULTATION_LABELS = {
     ConsultationStatus.PENDING: "en attente",
@@ -16,13 +17,10 @@ _CONSULTATION_LABELS = {
 }
 
 
-def _date(d: datetime | None) -> str:
-    return d.strftime("%d/%m/%Y %H:%M UTC") if d else "—"
-
 
 def current_details(stage: Stage, deadline: datetime | None,
                     consultations: list[ConsultationView], next_step: str) -> str:
-    lines = [f"**Étape** : {STAGE_LABELS[stage]}", f"**Échéance de l’étape** : {_date(deadline)}",
+    lines = [f"**Étape** : {STAGE_LABELS[stage]}", f"**Échéance de l’étape** : {format_utc(deadline)}",
              f"**Prochaine étape** : {next_step}"]
     if consultations:
         lines += ["", "| CRA | État | Avis | Échéance |", "|---|---|---|---|"]
@@ -30,5 +28,5 @@ def current_details(stage: Stage, deadline: datetime | None,
             opinion = OPINION_LABELS[c.opinion.opinion] if c.opinion else "—"
             who = f" ({c.opinion.written_by})" if c.opinion else ""
             lines.append(f"| {region_name(c.region)} | {_CONSULTATION_LABELS[c.status]} | "
-                         f"{opinion}{who} | {_date(c.deadline)} |")
+                         f"{opinion}{who} | {format_utc(c.deadline)} |")
     return "\n".join(lines)

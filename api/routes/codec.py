@@ -12,22 +12,34 @@ neither pass the CORS preflight that a JSON body requires nor read the answer.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 
 from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Depends, Header, Request
 from google.protobuf import json_format
 from google.protobuf.message import Error as ProtobufError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from temporalio.api.common.v1 import Payload
 
 from api.auth.deps import agent, signed_in
 from api.auth.state import auth_state
 from api.deps import AppSettings
 from api.errors import ApiError, NotFound
-from core.codec import CodecKeyError, codec_from_keys
+from core.codec import AesGcmCodec, CodecKeyError, codec_from_keys
+from core.settings import Settings
 
 PREFIX = "/codec"
+
+
+@lru_cache(maxsize=4)
+def _codec_for(keys: tuple[str, ...]) -> AesGcmCodec:
+    return codec_from_keys(SecretStr(k) for k in keys)
+
+
+def _codec(settings: Settings) -> AesGcmCodec:
+    """Built once per key set, not per request."""
+    return _codec_for(tuple(k.get_secret_value() for k in settings.codec.keys))
 
 
 async def codec_reader(request: Request) -> None:
@@ -82,7 +94,7 @@ async def decode(body: CodecBody, _: CodecReader, settings: AppSettings,
                  x_namespace: Annotated[str | None, Header()] = None) -> CodecBody:
     _check_namespace(settings, x_namespace)
     try:
-        decoded = await codec_from_keys(settings.codec.keys).decode(_to_proto(body))
+        decoded = await _codec(settings).decode(_to_proto(body))
     except (CodecKeyError, InvalidTag, ProtobufError) as exc:
         raise UndecodablePayload("charge utile indéchiffrable avec les clés configurées") from exc
     return _to_body(decoded)
@@ -92,4 +104,4 @@ async def decode(body: CodecBody, _: CodecReader, settings: AppSettings,
 async def encode(body: CodecBody, _: CodecReader, settings: AppSettings,
                  x_namespace: Annotated[str | None, Header()] = None) -> CodecBody:
     _check_namespace(settings, x_namespace)
-    return _to_body(await codec_from_keys(settings.codec.keys).encode(_to_proto(body)))
+    return _to_body(await _codec(settings).encode(_to_proto(body)))
