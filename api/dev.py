@@ -35,7 +35,7 @@ def _host_port(address: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def _wait_for_port(host: str, port: int, child: Child, timeout: float = 60.0) -> None:
+def wait_for_port(host: str, port: int, child: Child, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.process is not None and child.process.poll() is not None:
@@ -98,7 +98,7 @@ def run(settings: Settings, mailbox_web_port: int = 8025, platform_port: int = 8
             # Own process group: Ctrl-C reaches us only, and we stop children in order.
             child.process = subprocess.Popen(child.args, env=env, start_new_session=True)
             if child.port:
-                _wait_for_port("127.0.0.1", child.port, child)
+                wait_for_port("127.0.0.1", child.port, child)
             if stopping:
                 break
         if not stopping:
@@ -113,11 +113,12 @@ def run(settings: Settings, mailbox_web_port: int = 8025, platform_port: int = 8
     except RuntimeError as exc:
         print(f"Start failed: {exc}", file=sys.stderr)
     finally:
-        _terminate(children)
+        terminate(children)
+        print("All processes stopped. State is kept under var/.")
     return 0
 
 
-def _terminate(children: list[Child]) -> None:
+def terminate(children: list[Child]) -> None:
     for child in reversed(children):
         if child.process is not None and child.process.poll() is None:
             child.process.send_signal(signal.SIGTERM)
@@ -130,7 +131,6 @@ def _terminate(children: list[Child]) -> None:
         except subprocess.TimeoutExpired:
             child.process.kill()
             child.process.wait()
-    print("All processes stopped. State is kept under var/.")
 
 
 def _print_urls(settings: Settings, mailbox_web_port: int, platform_port: int) -> None:
