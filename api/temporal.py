@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from temporalio.client import Client, Interceptor
-from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from core.codec import data_converter
 from core.settings import CodecSettings, TelemetrySettings, TemporalSettings, get_settings
 from workflows.metrics import CRA_ANSWER_BUCKETS, CRA_ANSWER_DELAY
+from workflows.tracing import RequestTracingInterceptor
 
 
 def converter(codec: CodecSettings | None = None) -> DataConverter:
@@ -20,8 +20,9 @@ def converter(codec: CodecSettings | None = None) -> DataConverter:
 def interceptors() -> list[Interceptor]:
     """Trace context through workflow and activity headers; a client interceptor that is also
     a worker interceptor, so every worker built on the client traces too. Spans go to the
-    process's tracer provider (``core.telemetry.traces``): none configured, nothing recorded."""
-    return [TracingInterceptor()]
+    process's tracer provider (``core.telemetry.traces``): none configured, nothing recorded.
+    Updates run in the trace of the request that sent them (``workflows.tracing``)."""
+    return [RequestTracingInterceptor()]
 
 
 def metrics_runtime(telemetry: TelemetrySettings) -> Runtime | None:
