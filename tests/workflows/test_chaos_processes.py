@@ -1,6 +1,7 @@
 """Process-level chaos: the embedded stack runs as separate processes (as ``make run`` does);
-the worker is killed with SIGKILL at random moments and restarted, and the Temporal dev server
-is restarted mid-run, while 30 dossiers go from filing to decision.
+the worker is killed with SIGKILL at random moments and restarted, the Temporal dev server is
+restarted, the SMTP sink is down for a few seconds and the platform answers 500, slowly, then
+429 with a Retry-After, all while 30 dossiers go from filing to decision.
 
 Every dossier finishes; every platform mutation is applied once; every email is delivered and
 none is sent twice under two identities. SMTP gives a sender no way to learn whether a message
@@ -96,19 +97,39 @@ async def _drive(client: Client, number: int) -> DossierResult:
     return await _retrying(handle.result, timeout=300)
 
 
-async def _havoc(stack: ProcessStack, rng: random.Random, done: asyncio.Event) -> list[str]:
-    """SIGKILL the worker a few times, restart the Temporal server once, all at random moments."""
+async def _platform_trouble(platform: httpx.AsyncClient) -> None:
+    """500 three times, then three answers slowed by 2.5 s, then 429 twice (Retry-After: 1)."""
+    for fault, lasting in (({"status": 500, "count": 3}, 1.5), ({"delay_ms": 2500, "count": 3}, 3),
+                           ({"status": 429, "count": 2, "retry_after": 1}, 0)):
+        (await platform.post("/_standin/faults", json=fault)).raise_for_status()
+        await asyncio.sleep(lasting)
+
+
+async def _smtp_outage(stack: ProcessStack) -> None:
+    """The SMTP sink disappears (connections refused) for 3 s, then comes back."""
+    await asyncio.to_thread(stack.kill, "mailbox")
+    await asyncio.sleep(3)
+    await asyncio.to_thread(stack.start, "mailbox")
+
+
+async def _havoc(stack: ProcessStack, platform: httpx.AsyncClient, rng: random.Random,
+                 done: asyncio.Event) -> list[str]:
+    """Each trouble once (the worker's SIGKILL several times), in a random order and rhythm."""
     events: list[str] = []
-    plan = ["worker"] * WORKER_KILLS + ["temporal"]
+    plan = ["worker"] * WORKER_KILLS + ["temporal", "smtp", "platform"]
     rng.shuffle(plan)
     for name in plan:
-        await asyncio.sleep(rng.uniform(2.0, 6.0))
+        await asyncio.sleep(rng.uniform(1.5, 5.0))
         if done.is_set():
             break
         if name == "worker":
             await asyncio.to_thread(stack.restart, "worker", signal.SIGKILL)
-        else:  # the dev server keeps its state in its SQLite file across the restart
+        elif name == "temporal":  # the dev server keeps its state in its SQLite file
             await asyncio.to_thread(stack.restart, "temporal", signal.SIGTERM)
+        elif name == "smtp":
+            await _smtp_outage(stack)
+        else:
+            await _platform_trouble(platform)
         events.append(name)
     return events
 
@@ -131,7 +152,7 @@ async def test_worker_kills_and_a_server_restart_lose_and_double_nothing(
 
         client = await Client.connect(urls["temporal"], data_converter=CONVERTER)
         done = asyncio.Event()
-        havoc = asyncio.create_task(_havoc(processes, rng, done))
+        havoc = asyncio.create_task(_havoc(processes, platform, rng, done))
         results = await asyncio.wait_for(
             asyncio.gather(*(_drive(client, n) for n in numbers)), 420)
         done.set()
