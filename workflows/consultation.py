@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from core.domain.admin import (
         ConsultationSkip,
         DeadlineChange,
+        DeadlineNotice,
         LinkKind,
         LinkResend,
         MemberReplacement,
@@ -42,8 +43,11 @@ with workflow.unsafe.imports_passed_through():
 
 OPINION_SIGNAL = "cra_opinion"
 MEMBERS_SIGNAL = "cra_members"
+DEADLINE_SIGNAL = "cra_deadline"
 # Executions started before the admin amendments wait on fixed timers: they cannot re-arm them.
 AMENDMENTS_PATCH = "admin-amendments-v1"
+# Deadlines moved before this told nobody: the dossier kept showing the old one.
+DEADLINE_NOTICE_PATCH = "deadline-notice-v1"
 
 
 @workflow.defn(name=CONSULTATION_WORKFLOW)
@@ -171,7 +175,8 @@ class CraConsultationWorkflow:
         parent = workflow.info().parent
         if parent is not None:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-                OPINION_SIGNAL, OpinionNotice(region=self._input.region, opinion=opinion))
+                OPINION_SIGNAL, OpinionNotice(region=self._input.region, opinion=opinion,
+                                              round=self._input.round))
         return opinion
 
     @submit_opinion.validator
@@ -196,9 +201,16 @@ class CraConsultationWorkflow:
         return {m.id for m in self._input.members}
 
     @workflow.update(name="change_deadline")
-    def change_deadline(self, change: DeadlineChange) -> datetime:
+    async def change_deadline(self, change: DeadlineChange) -> datetime:
         self._deadline = change.deadline
         self._publish("consultation")
+        parent = workflow.info().parent
+        # A new command in an existing handler: executions that already moved a deadline
+        # replay without it.
+        if parent is not None and workflow.patched(DEADLINE_NOTICE_PATCH):
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                DEADLINE_SIGNAL, DeadlineNotice(region=self._input.region,
+                                                round=self._input.round, deadline=self._deadline))
         return self._deadline
 
     @change_deadline.validator

@@ -52,6 +52,7 @@ class OpinionNotice(BaseModel):
 
     region: str
     opinion: RecordedOpinion
+    round: int = 1  # a consultation re-opened by an admin runs in a new round
 
 
 class MembersNotice(BaseModel):

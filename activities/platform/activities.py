@@ -67,6 +67,8 @@ class PlatformActivities:
         raw = await self._call(self._raw(number))
         if raw["state"] != PlatformState.EN_CONSTRUCTION:
             return PlatformState(raw["state"])  # already past it: nothing to do
+        # Completed by an admin's correction, the request sent to the applicant is still open.
+        await self._cancel_pending_corrections(raw)
         await self._call(self._client.mutate(
             "passer_en_instruction", "dossierPasserEnInstruction", self._input(raw)))
         return PlatformState.EN_INSTRUCTION

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from api.admin import batch as batches
 from api.admin.activities import retry_activity
@@ -27,8 +28,19 @@ from api.auth.roles import Role, role_of
 from api.errors import ApiError
 from api.temporal import connect
 from core.db.engine import Database, create_engine
-from core.domain.admin import ConsultationSkip, DeadlineChange, LinkKind, LinkResend, Withdrawal
+from core.domain.admin import (
+    BackTo,
+    ConsultationSkip,
+    DeadlineChange,
+    LinkKind,
+    LinkResend,
+    RegionCorrection,
+    SendBack,
+    Withdrawal,
+)
+from core.domain.dossier import TerritoryFlags
 from core.domain.procedure import Agent, Stage
+from core.domain.regions import region_name
 from core.settings import get_settings
 
 app = typer.Typer(help="Administration: dossiers bloqués, corrections, rejeu.",
@@ -62,6 +74,12 @@ def _run(email: str, action: Callable[[Database, Agent], Awaitable[T]]) -> T:
         raise typer.Exit(2) from None
     except ApiError as exc:
         typer.echo(f"Refusé : {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    except ValidationError as exc:  # bad input: nothing was sent
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]) or "requête"
+            why = error["msg"].removeprefix("Value error, ")
+            typer.echo(f"Refusé : {where} : {why} ; rien n’a été modifié.", err=True)
         raise typer.Exit(1) from None
 
 
@@ -132,6 +150,60 @@ def withdraw(number: int, admin: AsAdmin, reason: Reason) -> None:
     async def action(db: Database, agent: Agent) -> None:
         await (await _desk(db)).withdraw(number, Withdrawal(agent=agent, reason=reason))
         typer.echo(f"Dossier n° {number} retiré.")
+
+    _run(admin, action)
+
+
+def _territory(value: str | None) -> TerritoryFlags | None:
+    """``qpv,zrr`` (any of qpv, zrr, deindustrialised), ``none`` for no flag, absent: unchanged."""
+    if value is None:
+        return None
+    names = {v.strip().lower() for v in value.split(",") if v.strip()} - {"none"}
+    unknown = names - set(TerritoryFlags.model_fields)
+    if unknown:
+        typer.echo(f"Refusé : territoire inconnu : {', '.join(sorted(unknown))} "
+                   "(qpv, zrr, deindustrialised ou none) ; rien n’a été modifié.", err=True)
+        raise typer.Exit(1)
+    return TerritoryFlags.model_validate(dict.fromkeys(names, True))
+
+
+@app.command()
+def regions(
+    number: int,
+    codes: Annotated[list[str], typer.Argument(help="Regions (INSEE code or name), main first")],
+    admin: AsAdmin,
+    reason: Reason,
+    territory: Annotated[str | None, typer.Option(
+        help="Corrected fragile territory: qpv,zrr,deindustrialised or none (default: unchanged)")
+    ] = None,
+) -> None:
+    """Correct a dossier's regions: re-checked; open consultations follow the regions."""
+    flags = _territory(territory)
+
+    async def action(db: Database, agent: Agent) -> None:
+        correction = RegionCorrection(agent=agent, reason=reason, regions=codes, territory=flags)
+        status = await (await _desk(db)).correct_regions(number, correction)
+        consulted = ", ".join(f"{region_name(c.region)} ({c.status.value})"
+                              for c in status.consultations) or "aucune pour l’instant"
+        typer.echo(f"Régions corrigées. Consultations : {consulted}.")
+
+    _run(admin, action)
+
+
+@app.command("send-back")
+def send_back(
+    number: int,
+    to: Annotated[BackTo, typer.Option("--to", help="admissibility | consultation")],
+    admin: AsAdmin,
+    reason: Reason,
+    region: Annotated[list[str] | None, typer.Option(
+        help="consultation: a region consulted again (repeat; default: all)")] = None,
+) -> None:
+    """Send a dossier back to admissibility, or its CRA(s) back to consultation (new round)."""
+    async def action(db: Database, agent: Agent) -> None:
+        request = SendBack(agent=agent, reason=reason, to=to, regions=region or [])
+        status = await (await _desk(db)).send_back(number, request)
+        typer.echo(f"Dossier n° {number} renvoyé : étape « {status.stage.value} ».")
 
     _run(admin, action)
 

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -26,13 +27,34 @@ from core.domain.admin import (
     LinkResend,
     MemberReplacement,
     ReferentCorrection,
+    RegionCorrection,
+    SendBack,
     Withdrawal,
 )
 from core.domain.cra import CraContact
 from core.ids import consultation_workflow_id, dossier_workflow_id
+from workflows.dossier import DossierWorkflow
 from workflows.payloads import DossierStatus
 
 log = logging.getLogger("ptce.api.admin")
+# Validator refusals by ApplicationError type (never by message), explained in French.
+EXPLAINED = {
+    "WrongStage": "le dossier n’est pas à une étape où cette action s’applique",
+    "Busy": "une autre correction ouvre ou clôt des consultations : réessayez dans un instant",
+    "NoChange": "rien à corriger (mêmes valeurs)",
+    "NotBackwards": "ce n’est pas une étape antérieure du dossier",
+    "NotConsulted": "cette région n’est pas consultée sur ce dossier",
+    "ConsultationOpen": "la consultation attend encore l’avis de la CRA (prolongez l’échéance "
+                        "ou renvoyez le lien)",
+    "AlreadyAnswered": "la CRA a déjà rendu son avis",
+    "ConsultationClosed": "la consultation est close",
+    "DeadlinePassed": "l’échéance de la consultation est passée",
+    "InvalidDeadline": "la nouvelle échéance est déjà passée",
+    "NotSupported": "consultation ouverte avant cette fonction",
+    "UnknownMember": "ce membre ne fait pas partie de la consultation",
+    "AlreadyMember": "déjà membre de la consultation",
+    "WrongRegion": "membre d’une autre région",
+}
 
 
 class AdminDesk:
@@ -46,10 +68,12 @@ class AdminDesk:
         try:
             return await handle.execute_update(name, payload, result_type=result_type)
         except WorkflowUpdateFailedError as exc:
-            kind = exc.cause.type if isinstance(exc.cause, ApplicationError) else "unknown"
+            cause = exc.cause
+            kind = (cause.type if isinstance(cause, ApplicationError) else None) or "unknown"
             log.info("admin update refused", extra={"workflow": workflow_id, "update": name,
                                                     "type": kind})
-            raise Refused(f"Refusé par le workflow ({kind}) : rien n’a été modifié.") from exc
+            why = EXPLAINED.get(kind, "refus du workflow")
+            raise Refused(f"Refusé ({kind}) : {why} ; rien n’a été modifié.") from exc
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
                 raise Refused(f"{workflow_id} est clos ou introuvable : rien n’a été modifié."
@@ -58,9 +82,20 @@ class AdminDesk:
         except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
             raise Unavailable("l’action n’a pas pu être confirmée à temps") from exc
 
+    async def _consultation(self, number: int, region: str) -> str:
+        """The workflow id of the region's current round (an admin may have opened a new one)."""
+        handle = self._client.get_workflow_handle_for(DossierWorkflow.run,
+                                                      dossier_workflow_id(number))
+        try:
+            ids = await handle.query(DossierWorkflow.consultation_ids)
+        except (RPCError, WorkflowQueryFailedError):
+            # Closed long ago, or no worker to answer: the first round, as before rounds.
+            return consultation_workflow_id(number, region)
+        return ids.get(region, consultation_workflow_id(number, region))
+
     async def change_deadline(self, number: int, region: str, change: DeadlineChange
                               ) -> datetime:
-        target = consultation_workflow_id(number, region)
+        target = await self._consultation(number, region)
         result: datetime = await audited(
             self._db, change.agent, "change_deadline", target, change.reason,
             {"deadline": change.deadline.isoformat()},
@@ -69,7 +104,7 @@ class AdminDesk:
 
     async def replace_member(self, number: int, region: str, change: MemberReplacement
                              ) -> list[CraContact]:
-        target = consultation_workflow_id(number, region)
+        target = await self._consultation(number, region)
 
         async def run() -> list[CraContact]:
             # The new member's link must work before the invitation leaves.
@@ -100,7 +135,7 @@ class AdminDesk:
         return result
 
     async def resend_link(self, number: int, region: str, request: LinkResend) -> str:
-        target = consultation_workflow_id(number, region)
+        target = await self._consultation(number, region)
         key: str = await audited(
             self._db, request.agent, "resend_link", target, request.reason,
             {"member_id": request.member_id, "kind": request.kind.value},
@@ -109,7 +144,7 @@ class AdminDesk:
 
     async def skip_consultation(self, number: int, region: str, request: ConsultationSkip
                                 ) -> None:
-        target = consultation_workflow_id(number, region)
+        target = await self._consultation(number, region)
         await audited(self._db, request.agent, "skip_consultation", target, request.reason, {},
                       lambda: self._update(target, "skip", request, str))
 
@@ -127,4 +162,22 @@ class AdminDesk:
             self._db, correction.agent, "correct_referent_email", target, correction.reason,
             {"referent_email": correction.referent_email},
             lambda: self._update(target, "correct_referent_email", correction, DossierStatus))
+        return status
+
+    async def correct_regions(self, number: int, correction: RegionCorrection) -> DossierStatus:
+        target = dossier_workflow_id(number)
+        params: dict[str, Any] = {"regions": correction.regions}
+        if correction.territory is not None:
+            params["territory"] = correction.territory.model_dump()
+        status: DossierStatus = await audited(
+            self._db, correction.agent, "correct_regions", target, correction.reason, params,
+            lambda: self._update(target, "correct_regions", correction, DossierStatus))
+        return status
+
+    async def send_back(self, number: int, request: SendBack) -> DossierStatus:
+        target = dossier_workflow_id(number)
+        status: DossierStatus = await audited(
+            self._db, request.agent, "send_back", target, request.reason,
+            {"to": request.to.value, "regions": request.regions},
+            lambda: self._update(target, "send_back", request, DossierStatus))
         return status

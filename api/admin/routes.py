@@ -1,4 +1,5 @@
-"""Admin JSON endpoints under ``/api/admin``: the admin role and the CSRF header required.
+"""Admin JSON endpoints under ``/api/admin`` (the admin role and the CSRF header required),
+and the admin page of stuck dossiers, ``/admin/bloques`` (the admin role required).
 
 The acting admin comes from the session, never from the body; the reason is required.
 """
@@ -13,24 +14,29 @@ from pydantic import BaseModel, Field, ValidationError
 
 from api.admin.desk import AdminDesk
 from api.admin.stuck import StuckCase, find_stuck
+from api.admin.stuck_page import pages as stuck_pages
 from api.auth.deps import ApiAdmin
 from api.deps import TemporalClient
 from api.errors import ApiError
 from core.db.engine import Database
 from core.db.repositories import AdminActionRepository
 from core.domain.admin import (
+    BackTo,
     ConsultationSkip,
     DeadlineChange,
     LinkKind,
     LinkResend,
     MemberReplacement,
     ReferentCorrection,
+    RegionCorrection,
+    SendBack,
     Withdrawal,
 )
 from core.domain.cra import CraContact
+from core.domain.dossier import TerritoryFlags
 from workflows.payloads import DossierStatus
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
+api = APIRouter(prefix="/api/admin", tags=["admin"])
 REFUSED: dict[int | str, dict[str, Any]] = {409: {"description": "Refusé par le workflow (validateur)"}}
 M = TypeVar("M", bound=BaseModel)
 
@@ -82,6 +88,20 @@ class ReferentBody(ReasonBody):
     referent_email: str
 
 
+class RegionsBody(ReasonBody):
+    regions: list[str] = Field(description="Codes INSEE (ou noms) des régions, la principale "
+                                           "d’abord")
+    territory: TerritoryFlags | None = Field(
+        default=None, description="Territoire fragile corrigé (inchangé si absent)")
+
+
+class SendBackBody(ReasonBody):
+    to: BackTo
+    regions: list[str] = Field(default_factory=list,
+                               description="consultation : régions consultées à nouveau "
+                                           "(toutes si vide)")
+
+
 class AuditRow(BaseModel):
     at: datetime
     actor_id: str
@@ -92,13 +112,13 @@ class AuditRow(BaseModel):
     detail: str | None = None
 
 
-@router.get("/stuck", response_model=list[StuckCase])
+@api.get("/stuck", response_model=list[StuckCase])
 async def stuck(_: ApiAdmin, client: TemporalClient) -> list[StuckCase]:
     """Running dossiers and consultations that need an admin, with the reasons."""
     return await find_stuck(client, datetime.now(UTC))
 
 
-@router.get("/actions", response_model=list[AuditRow])
+@api.get("/actions", response_model=list[AuditRow])
 async def actions(_: ApiAdmin, db: Annotated[Database, Depends(_database)]) -> list[AuditRow]:
     """The audit of admin actions, oldest first."""
     async with db.unit_of_work() as session:
@@ -106,7 +126,7 @@ async def actions(_: ApiAdmin, db: Annotated[Database, Depends(_database)]) -> l
         return [AuditRow.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.post("/dossiers/{number}/consultations/{region}/deadline", responses=REFUSED)
+@api.post("/dossiers/{number}/consultations/{region}/deadline", responses=REFUSED)
 async def change_deadline(number: int, region: str, body: DeadlineBody, session: ApiAdmin,
                           desk: Desk) -> datetime:
     """Extend or shorten the consultation's deadline: its timers are re-armed."""
@@ -114,7 +134,7 @@ async def change_deadline(number: int, region: str, body: DeadlineBody, session:
         DeadlineChange, agent=session.agent, **body.model_dump()))
 
 
-@router.post("/dossiers/{number}/consultations/{region}/members", responses=REFUSED,
+@api.post("/dossiers/{number}/consultations/{region}/members", responses=REFUSED,
              response_model=list[CraContact])
 async def replace_member(number: int, region: str, body: ReplacementBody, session: ApiAdmin,
                          desk: Desk) -> list[CraContact]:
@@ -123,7 +143,7 @@ async def replace_member(number: int, region: str, body: ReplacementBody, sessio
         MemberReplacement, agent=session.agent, **body.model_dump()))
 
 
-@router.post("/dossiers/{number}/consultations/{region}/resend", responses=REFUSED)
+@api.post("/dossiers/{number}/consultations/{region}/resend", responses=REFUSED)
 async def resend_link(number: int, region: str, body: ResendBody, session: ApiAdmin,
                       desk: Desk) -> str:
     """Send a member's link again (invitation or reminder): once per request."""
@@ -131,7 +151,7 @@ async def resend_link(number: int, region: str, body: ResendBody, session: ApiAd
         LinkResend, agent=session.agent, **body.model_dump()))
 
 
-@router.post("/dossiers/{number}/consultations/{region}/skip", responses=REFUSED)
+@api.post("/dossiers/{number}/consultations/{region}/skip", responses=REFUSED)
 async def skip_consultation(number: int, region: str, body: ReasonBody, session: ApiAdmin,
                             desk: Desk) -> None:
     """Close a consultation without an opinion (status ``skipped``)."""
@@ -139,16 +159,39 @@ async def skip_consultation(number: int, region: str, body: ReasonBody, session:
         ConsultationSkip, agent=session.agent, **body.model_dump()))
 
 
-@router.post("/dossiers/{number}/withdraw", responses=REFUSED, response_model=DossierStatus)
+@api.post("/dossiers/{number}/withdraw", responses=REFUSED, response_model=DossierStatus)
 async def withdraw(number: int, body: ReasonBody, session: ApiAdmin, desk: Desk) -> DossierStatus:
     """Withdraw at the applicant's request: closed *sans suite* on the platform, applicant told."""
     return await desk.withdraw(number, _build(
         Withdrawal, agent=session.agent, **body.model_dump()))
 
 
-@router.post("/dossiers/{number}/referent", responses=REFUSED, response_model=DossierStatus)
+@api.post("/dossiers/{number}/referent", responses=REFUSED, response_model=DossierStatus)
 async def correct_referent(number: int, body: ReferentBody, session: ApiAdmin, desk: Desk
                            ) -> DossierStatus:
     """Correct the referent's email address: later emails go there; the dossier is re-checked."""
     return await desk.correct_referent_email(number, _build(
         ReferentCorrection, agent=session.agent, **body.model_dump()))
+
+
+@api.post("/dossiers/{number}/regions", responses=REFUSED, response_model=DossierStatus)
+async def correct_regions(number: int, body: RegionsBody, session: ApiAdmin, desk: Desk
+                          ) -> DossierStatus:
+    """Correct the regions (and the fragile-territory flags): re-checked; once consulted, a
+    region no longer concerned has its consultation closed and a new region is consulted."""
+    return await desk.correct_regions(number, _build(
+        RegionCorrection, agent=session.agent, **body.model_dump()))
+
+
+@api.post("/dossiers/{number}/send-back", responses=REFUSED, response_model=DossierStatus)
+async def send_back(number: int, body: SendBackBody, session: ApiAdmin, desk: Desk
+                    ) -> DossierStatus:
+    """Send back to admissibility (from instruction) or to the CRA consultation (a new round
+    for the regions named, all when none)."""
+    return await desk.send_back(number, _build(
+        SendBack, agent=session.agent, **body.model_dump()))
+
+
+router = APIRouter()
+router.include_router(api)
+router.include_router(stuck_pages)

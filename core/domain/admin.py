@@ -9,13 +9,15 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, field_validator
 
 from core.domain.cra import CraContact
+from core.domain.dossier import TerritoryFlags
 from core.domain.procedure import Agent
+from core.domain.regions import REGIONS, region_code
 
 
 def _reason(value: str) -> str:
     value = value.strip()
     if not value:
-        raise ValueError("a reason is required")
+        raise ValueError("le motif est obligatoire")
     return value
 
 
@@ -27,6 +29,14 @@ class Amendment(BaseModel):
 
 
 class DeadlineChange(Amendment):
+    deadline: datetime
+
+
+class DeadlineNotice(BaseModel):
+    """Consultation to dossier: an admin moved the deadline of this region's round."""
+
+    region: str
+    round: int = 1
     deadline: datetime
 
 
@@ -58,3 +68,49 @@ class ReferentCorrection(Amendment):
     copy is not changed; every re-read of the dossier gets the correction again)."""
 
     referent_email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+def _regions(values: list[str]) -> list[str]:
+    codes: list[str] = []
+    for value in values:
+        code = region_code(value)
+        if code is None:
+            raise ValueError(f"région inconnue : {value!r} (code INSEE ou nom de région)")
+        codes.append(code)
+    if not codes:
+        raise ValueError("au moins une région est requise")
+    return list(dict.fromkeys(codes))  # main region first, no duplicate
+
+
+class RegionCorrection(Amendment):
+    """The dossier's regions were wrong: the service uses these from now on (the platform's copy
+    is not changed; every re-read of the dossier gets the correction again), main region first.
+
+    ``territory``, when given, corrects the fragile-territory flags too (QPV, ZRR,
+    deindustrialised employment area); when omitted they stay as they are.
+    """
+
+    regions: list[str] = Field(max_length=len(REGIONS))
+    territory: TerritoryFlags | None = None
+
+    _regions = field_validator("regions")(_regions)
+
+
+class BackTo(StrEnum):
+    """Where a dossier can be sent back to (only backwards, before BESSII's decision)."""
+
+    ADMISSIBILITY = "admissibility"  # from the final instruction: admissibility to confirm again
+    CONSULTATION = "consultation"  # the CRA(s) consulted again, in a new round
+
+
+class SendBack(Amendment):
+    """Send a dossier back to an earlier stage; ``regions`` (CONSULTATION only) names the
+    committees consulted again, all of them when empty."""
+
+    to: BackTo
+    regions: list[str] = Field(default_factory=list, max_length=len(REGIONS))
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, values: list[str]) -> list[str]:
+        return _regions(values) if values else []

@@ -34,6 +34,8 @@ def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     ["stuck"], ["replay"], ["withdraw", "1", "--reason", "x"], ["skip", "1", "53", "--reason", "x"],
     ["resend", "1", "53", "cra-53-ess", "--reason", "x"],
     ["deadline", "1", "53", "2030-01-01T00:00:00", "--reason", "x"],
+    ["regions", "1", "53", "--reason", "x"],
+    ["send-back", "1", "--to", "admissibility", "--reason", "x"],
     ["reset", "dossier-1", "--to-stage", "admissibility", "--reason", "x", "--yes"],
     ["retry-activity", "dossier-1", "--reason", "x"],
     ["batch", "DossierStage = 'closed'", "--operation", "terminate", "--reason", "x", "--yes"],
@@ -69,3 +71,14 @@ def test_replay_reports_a_history_the_code_no_longer_matches(var_dir: Path) -> N
     assert "tampered-dossier: ÉCHEC" in result.output
     assert "nondetermin" in result.output.lower()
     assert "2 rejoué(s), 1 non déterministe(s)." in result.output
+
+
+def test_a_bad_region_is_refused_in_french_before_anything_is_sent(var_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["admin", "regions", "1", "Atlantide", "--reason", "x",
+                                      "--as", ADMIN])
+    assert result.exit_code == 1, result.output
+    assert "région inconnue : 'Atlantide'" in result.output
+    assert "rien n’a été modifié" in result.output
+    result = CliRunner().invoke(app, ["admin", "regions", "1", "53", "--territory", "zfu",
+                                      "--reason", "x", "--as", ADMIN])
+    assert result.exit_code == 1 and "territoire inconnu : zfu" in result.output

@@ -1,34 +1,39 @@
-"""`find_stuck` on a real dev server: a consultation deadline passed without progress, and an
-activity retrying against an unreachable platform, each with its reason."""
+"""`find_stuck` on a real dev server, each reason on a case made for it: a consultation
+deadline passed without progress, an activity retrying against an unreachable platform, a
+decision waiting too long, and a workflow task failing (a bug shipped in a workflow)."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from temporalio import workflow
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.admin.activities import retry_activity
 from api.admin.stuck import StuckCase, StuckKind, find_stuck
 from api.worker import build_worker
 from core.domain.policy import Policy
 from core.domain.procedure import ConsultationStatus, Stage
-from core.ids import dossier_workflow_id
+from core.ids import DOSSIER_WORKFLOW, dossier_workflow_id
 from tests.support import Stack
-from tests.workflows.helpers import wait_for
+from tests.workflows.helpers import AGENT, wait_for
 from workflows.dossier import DossierWorkflow
-from workflows.payloads import DossierInput
+from workflows.payloads import AdmissibilityDecision, DossierInput
 
 SHORT = Policy(cra_deadline=timedelta(seconds=2), cra_reminders=[],
                cra_final_reminder_before=timedelta(0))
 
 
 async def _stuck(env: WorkflowEnvironment, workflow_id: str, kind: StuckKind,
-                 timeout: float = 20.0) -> StuckCase:
+                 timeout: float = 20.0, decision_after: timedelta = timedelta(days=14)
+                 ) -> StuckCase:
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
-        for case in await find_stuck(env.client, datetime.now(UTC)):
+        for case in await find_stuck(env.client, datetime.now(UTC), decision_after):
             if case.workflow_id == workflow_id and any(r.kind is kind for r in case.reasons):
                 return case
         await asyncio.sleep(0.5)
@@ -97,3 +102,59 @@ async def _next_retry(env: WorkflowEnvironment, workflow_id: str) -> datetime:
     described = await env.client.get_workflow_handle(workflow_id).describe()
     [activity] = described.raw_description.pending_activities
     return activity.next_attempt_schedule_time.ToDatetime(tzinfo=UTC)
+
+
+async def test_a_decision_waiting_too_long_is_listed(dev_env: WorkflowEnvironment,
+                                                     dev_stack: Stack) -> None:
+    client = dev_env.client
+    number = await dev_stack.file(0)
+    workflow_id = dossier_workflow_id(number)
+    async with dev_stack.worker(client) as worker:
+        handle = await client.start_workflow(
+            DossierWorkflow.run, DossierInput(number=number, demarche=1001, policy=SHORT),
+            id=workflow_id, task_queue=worker.task_queue)
+        await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
+        await handle.execute_update(DossierWorkflow.confirm_admissibility, AdmissibilityDecision(
+            agent=AGENT, admissible=True, reason="Dossier complet."))
+        await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION
+                       and s.consultations[0].status is ConsultationStatus.NO_RESPONSE)
+        # Within the allowance after the consultation's end: only "deadline passed".
+        early = await _stuck(dev_env, workflow_id, StuckKind.DEADLINE_PASSED)
+        assert [r.kind for r in early.reasons] == [StuckKind.DEADLINE_PASSED]
+        # Past it: BESSII's decision waits too long.
+        late = await _stuck(dev_env, workflow_id, StuckKind.DECISION_WAITING,
+                            decision_after=timedelta(seconds=1))
+        await handle.terminate("test over")
+
+    assert late.stage == "instruction" and late.number == number
+    [reason] = late.reasons
+    assert reason.detail.startswith("décision attendue depuis le ")
+
+
+@workflow.defn(name=DOSSIER_WORKFLOW)
+class BrokenDossierWorkflow:
+    """A bug shipped in the dossier workflow: every workflow task raises. A plain exception
+    fails the workflow *task* (retried by the server), not the workflow: the dossier hangs."""
+
+    @workflow.run
+    async def run(self, input: DossierInput) -> None:
+        raise RuntimeError(f"bug in this deploy (dossier {input.number})")
+
+
+async def test_a_failing_workflow_task_is_listed(dev_env: WorkflowEnvironment,
+                                                 dev_stack: Stack) -> None:
+    client = dev_env.client
+    number = await dev_stack.file(0)
+    queue = f"tq-broken-{uuid.uuid4()}"
+    # Unsandboxed: the sandbox would re-import this test module.
+    async with Worker(client, task_queue=queue, workflows=[BrokenDossierWorkflow],
+                      workflow_runner=UnsandboxedWorkflowRunner()):
+        handle = await client.start_workflow(
+            DOSSIER_WORKFLOW, DossierInput(number=number, demarche=1001, policy=SHORT),
+            id=dossier_workflow_id(number), task_queue=queue)
+        case = await _stuck(dev_env, handle.id, StuckKind.WORKFLOW_TASK_FAILING)
+        await handle.terminate("test over")
+
+    assert case.workflow_type == DOSSIER_WORKFLOW
+    failing = next(r for r in case.reasons if r.kind is StuckKind.WORKFLOW_TASK_FAILING)
+    assert failing.detail.startswith("tâche de workflow en échec (tentative ")

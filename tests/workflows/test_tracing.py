@@ -1,6 +1,7 @@
 """One trace follows a dossier: the workflow start, the workflow, its activities, their platform
-HTTP calls and SQL statements; an agent's HTTP request that updates the workflow is one trace
-from the API to the Temporal update, linked from the workflow's handling of it."""
+HTTP calls and SQL statements. An agent's HTTP request that updates the workflow is one trace
+too: the API's span, the Temporal update, the workflow's handling of it and, for a decision, the
+notification activities with their platform and SMTP calls; the dossier's trace links to it."""
 
 from __future__ import annotations
 
@@ -22,7 +23,15 @@ from core.domain.procedure import Stage
 from core.settings import AgentPageSettings, Settings
 from tests.support import CONVERTER, Stack
 from tests.telemetry import span_exporter
-from tests.workflows.helpers import start_dossier, wait_for, wait_for_stage
+from tests.workflows.helpers import (
+    consultation,
+    opinion,
+    start_dossier,
+    wait_for,
+    wait_for_stage,
+)
+from workflows.consultation import CraConsultationWorkflow
+from workflows.dossier import DossierWorkflow
 
 
 def _cookie(settings: Settings) -> str:
@@ -37,6 +46,24 @@ def _named(spans: list[ReadableSpan], prefix: str) -> list[ReadableSpan]:
     return [s for s in spans if s.name.startswith(prefix)]
 
 
+def _chain(spans: list[ReadableSpan], top: ReadableSpan, *names: str) -> None:
+    """``names`` descend from ``top`` in this order (each a descendant of the previous one)."""
+    by_id = {s.context.span_id: s for s in spans}  # type: ignore[union-attr]
+
+    def ancestors(span: ReadableSpan) -> set[int]:
+        found: set[int] = set()
+        while span.parent is not None and span.parent.span_id in by_id:
+            found.add(span.parent.span_id)
+            span = by_id[span.parent.span_id]
+        return found
+
+    above = top
+    for name in names:
+        [span] = _named(spans, name)
+        assert above.context.span_id in ancestors(span), f"{name} is not under {above.name}"  # type: ignore[union-attr]
+        above = span
+
+
 def _trace(span: ReadableSpan) -> int:
     assert span.context is not None
     return span.context.trace_id
@@ -49,7 +76,7 @@ async def _settled(predicate: object, spans: object) -> None:
         await asyncio.sleep(0.1)
 
 
-async def test_a_dossier_is_one_trace_and_an_agent_request_links_into_it(
+async def test_a_dossier_is_one_trace_and_an_agent_request_another_down_to_smtp(
         dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
     exporter = span_exporter()
     client = Client(dev_env.client.service_client, namespace=dev_env.client.namespace,
@@ -71,11 +98,21 @@ async def test_a_dossier_is_one_trace_and_an_agent_request_links_into_it(
                                 json={"admissible": True, "reason": "Dossier complet."},
                                 headers={"X-CSRF-Token": "csrf"})
             assert r.status_code == 200, r.text
-        await wait_for(handle, lambda s: s.admissibility is not None)
+            await wait_for(handle, lambda s: s.admissibility is not None)
+            for region in (await handle.query(DossierWorkflow.status)).dossier.regions:  # type: ignore[union-attr]
+                await consultation(client, number, region).execute_update(
+                    CraConsultationWorkflow.submit_opinion, opinion(f"cra-{region}-ess"))
+            await wait_for_stage(handle, Stage.INSTRUCTION)
+            r = await http.post(f"/api/dossiers/{number}/decision",
+                                json={"outcome": "laureat", "motivation": "Projet solide."},
+                                headers={"X-CSRF-Token": "csrf"})
+            assert r.status_code == 200, r.text
+        await handle.result()
 
         def handled() -> bool:
-            return bool(_named(list(exporter.get_finished_spans()),
-                               "HandleUpdate:confirm_admissibility"))
+            names = {s.name for s in exporter.get_finished_spans()}
+            return {"HandleUpdate:confirm_admissibility", "RunActivity:send_email",
+                    "RunActivity:platform_decide"} <= names
         await _settled(handled, exporter)
 
     spans = list(exporter.get_finished_spans())
@@ -99,15 +136,29 @@ async def test_a_dossier_is_one_trace_and_an_agent_request_links_into_it(
     assert sql, "no SQL span in the dossier's trace"
     assert "RunWorkflow:CraConsultationWorkflow" in names  # the child is in the same trace
 
-    # The agent's request: the API's server span and the Temporal update share one trace...
+    # An agent's request: the API's server span, the Temporal update and the workflow's handling
+    # of it are one trace, which the dossier's trace links to.
     [server] = [s for s in spans if s.kind is SpanKind.SERVER
                 and "/api/dossiers/{number}/admissibility" in s.name]
     request = _trace(server)
-    assert _named([s for s in spans if _trace(s) == request],
-                  "StartWorkflowUpdate:confirm_admissibility")
-    # ...and the workflow's handling of the update belongs to the dossier's trace, linked to it.
-    [handling] = _named(in_dossier, "HandleUpdate:confirm_admissibility")
-    assert any(link.context.trace_id == request for link in handling.links)
+    in_request = [s for s in spans if _trace(s) == request]
+    assert _named(in_request, "StartWorkflowUpdate:confirm_admissibility")
+    [handling] = _named(in_request, "HandleUpdate:confirm_admissibility")
+    assert any(link.context.trace_id == dossier for link in handling.links)
+
+    # The decision: one trace from the HTTP request through the workflow's handling to the
+    # notification activities and their outgoing platform (HTTP) and SMTP calls.
+    [server] = [s for s in spans if s.kind is SpanKind.SERVER
+                and "/api/dossiers/{number}/decision" in s.name]
+    decided = [s for s in spans if _trace(s) == _trace(server)]
+    _chain(decided, server, "StartWorkflowUpdate:record_decision", "HandleUpdate:record_decision")
+    [decide] = _named(decided, "RunActivity:platform_decide")
+    assert [s for s in decided if s.kind is SpanKind.CLIENT and s.parent is not None
+            and s.parent.span_id == decide.context.span_id]  # type: ignore[union-attr]
+    mails = _named(decided, "RunActivity:send_email")
+    assert len(mails) == 2  # the applicant, the consulted CRA
+    assert [s for s in _named(decided, "smtp send") if s.parent is not None
+            and s.parent.span_id in {m.context.span_id for m in mails}]  # type: ignore[union-attr]
     # No personal data and no token in span attributes.
-    text = repr([dict(s.attributes or {}) for s in spans if _trace(s) in (dossier, request)])
+    text = repr([dict(s.attributes or {}) for s in spans])
     assert "@" not in text.replace("agent-1@finances.gouv.fr", "")
