@@ -28,6 +28,7 @@ from core.ids import consultation_workflow_id, dossier_workflow_id
 from core.settings import get_settings
 from tests.support import CONVERTER, Stack
 from tests.workflows.helpers import admissible, decision, opinion, start_dossier, wait_for
+from tests.workflows.recording import record_history
 from tests.workflows.test_admin_amendments import ADMIN, _no_email_twice
 from workflows.consultation import CraConsultationWorkflow
 from workflows.dossier import DossierWorkflow
@@ -51,8 +52,10 @@ async def _invitations(s: Stack, email: str) -> int:
     return len([m for m in await s.emails(subject=INVITATION) if m["to"] == [email]])
 
 
-async def _replays(env: WorkflowEnvironment, *workflow_ids: str) -> None:
-    """The amended histories replay on the code that wrote them: the new paths are deterministic."""
+async def _replays(env: WorkflowEnvironment, name: str, *workflow_ids: str) -> None:
+    """The amended histories replay on the code that wrote them: the new paths are deterministic
+    (and, when recording, they join the replay gate's histories)."""
+    await record_history(env.client, name, *workflow_ids)
     replayer = Replayer(workflows=WORKFLOWS, data_converter=CONVERTER)
     for workflow_id in workflow_ids:
         await replayer.replay_workflow(await env.client.get_workflow_handle(workflow_id)
@@ -159,7 +162,8 @@ async def test_a_region_corrected_during_the_consultation(
     assert len(info["to"]) == 6
     keys = await _no_email_twice(dev_stack, n)
     assert any(k.startswith(consultation_workflow_id(n, "75", 2) + ":invitation") for k in keys)
-    await _replays(dev_env, dossier_workflow_id(n), consultation_workflow_id(n, "75"),
+    await _replays(dev_env, "regions-corrected", dossier_workflow_id(n),
+                   consultation_workflow_id(n, "75"),
                    consultation_workflow_id(n, "75", 2))
     async with dev_stack.res.db.unit_of_work() as session:
         actions = await AdminActionRepository(session).list_for(dossier_workflow_id(n))
@@ -230,7 +234,8 @@ async def test_send_back_to_admissibility_then_to_one_consultation(
     assert await _invitations(dev_stack, "cress.75@cra.localhost") == 2  # rounds 1 and 2
     assert len(await dev_stack.emails(subject="Décision sur votre candidature")) == 1
     await _no_email_twice(dev_stack, n)
-    await _replays(dev_env, dossier_workflow_id(n), consultation_workflow_id(n, "75", 2))
+    await _replays(dev_env, "sent-back", dossier_workflow_id(n),
+                   consultation_workflow_id(n, "75", 2))
     async with dev_stack.res.db.unit_of_work() as session:
         actions = await AdminActionRepository(session).list_for(dossier_workflow_id(n))
     assert [(a.action, a.result) for a in actions] == [
@@ -274,4 +279,5 @@ async def test_an_extended_deadline_keeps_the_consultation_open_past_the_old_one
     assert not await dev_stack.emails(subject="Sans avis de la CRA")
     keys = await _no_email_twice(dev_stack, n)
     assert consultation_workflow_id(n, "53") + ":escalation" not in keys
-    await _replays(dev_env, dossier_workflow_id(n), consultation_workflow_id(n, "53"))
+    await _replays(dev_env, "deadline-moved", dossier_workflow_id(n),
+                   consultation_workflow_id(n, "53"))
