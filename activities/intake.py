@@ -14,7 +14,8 @@ duplicate notice, which is harmless: the workflow re-reads the dossier anyway.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio import activity
@@ -33,6 +34,8 @@ from core.mapping import DemarcheMapping, map_dossier
 from core.summaries import dossier_details, dossier_summary
 
 SYNC_EPOCH = datetime(2024, 3, 25, tzinfo=UTC)  # the call opened on 25 March 2024
+SYNC_BUDGET = timedelta(minutes=2)  # one call's work; well within its 10-minute timeout
+PAGE_SIZE = 100  # the platform's maximum
 
 
 class SyncReport(BaseModel):
@@ -41,6 +44,7 @@ class SyncReport(BaseModel):
     dispatched: int = 0  # signal-with-start: started, or signalled when already running
     finished: int = 0  # changes of dossiers whose workflow already ended (our own echoes)
     deleted: int = 0
+    more: bool = False  # stopped at its time budget with pages left: call again at once
 
 
 class IntakeActivities:
@@ -114,7 +118,11 @@ class IntakeActivities:
 
     @activity.defn(name="intake_sync_demarche")
     async def sync_demarche(self, demarche: int) -> SyncReport:
+        """Reads the démarche's changes from the persisted cursor, page by page. Returns after
+        ``SYNC_BUDGET`` even with pages left (``more``): under a steady stream of changes (new
+        filings, the echoes of our own mutations) one call would otherwise never end."""
         report = SyncReport()
+        started = time.monotonic()
         async with self._db.unit_of_work() as session:
             row = await SyncCursorRepository(session).get_or_create(demarche)
             cursor, since = row.cursor, row.updated_since or SYNC_EPOCH
@@ -124,7 +132,7 @@ class IntakeActivities:
             try:
                 data = await self._ds.execute("dossiers_updated_since", {
                     "demarcheNumber": demarche, "updatedSince": since.isoformat(),
-                    "first": 100, "after": cursor})
+                    "first": PAGE_SIZE, "after": cursor})
             except PlatformError as exc:
                 raise ApplicationError(str(exc), type=type(exc).__name__) from exc
             connection = data["demarche"]["dossiers"]
@@ -152,4 +160,7 @@ class IntakeActivities:
                 row.cursor, row.updated_since, row.last_seen = cursor, since, seen
             activity.heartbeat(report.pages)
             if not connection["pageInfo"]["hasNextPage"]:
+                return report
+            if time.monotonic() - started > SYNC_BUDGET.total_seconds():
+                report.more = True
                 return report

@@ -72,6 +72,15 @@ def demo(
                f"(toutes les {get_settings().platform.poll_interval_seconds} s).")
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             add_help_option=False)
+def bench(ctx: typer.Context) -> None:
+    """The benchmark of issue 9, on its own embedded stack (options: ptce bench --help)."""
+    from bench.run import main
+
+    raise typer.Exit(main(ctx.args))
+
+
 @standin.command("platform")
 def standin_platform(
     port: Annotated[int, typer.Option()] = 8100,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from temporalio.client import Client
@@ -34,6 +36,8 @@ from workflows.metrics import BusinessMetrics
 from workflows.sync import DemarcheSyncWorkflow, SyncInput
 
 log = logging.getLogger("ptce.worker")
+# SIGTERM (docker compose stop, Ctrl-C of make run): what an activity in flight gets to finish.
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 WORKFLOWS = [DossierWorkflow, CraConsultationWorkflow, DemarcheSyncWorkflow]
 
 
@@ -69,6 +73,8 @@ def build_worker(client: Client, settings: Settings, res: Resources, task_queue:
     mapping = load_mapping(settings.platform.mapping_file)
     platform = PlatformActivities(ds, settings.platform, mapping)
     intake = IntakeActivities(ds, client, res.db, queue, settings.policy, mapping)
+    options: dict[str, object] = {"max_cached_workflows": settings.temporal.max_cached_workflows,
+                                  **worker_options}
     return Worker(
         client,
         task_queue=queue,
@@ -81,7 +87,7 @@ def build_worker(client: Client, settings: Settings, res: Resources, task_queue:
             platform.decide, platform.annotate,
             intake.sync_demarche,
         ],
-        **worker_options,  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
     )
 
 
@@ -105,9 +111,15 @@ async def run_worker(settings: Settings | None = None) -> None:
         if settings.environment == "dev":
             await load_cra_members(res.db)
         await ensure_sync(client, settings)
-        worker = build_worker(client, settings, res)
-        log.info("worker started on task queue %s", settings.temporal.task_queue)
-        await worker.run()
+        worker = build_worker(client, settings, res, graceful_shutdown_timeout=GRACEFUL_SHUTDOWN)
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        async with worker:  # on exit: stop polling, let activities in flight finish, then stop
+            log.info("worker started on task queue %s", settings.temporal.task_queue)
+            await stop.wait()
+            log.info("stopping: activities in flight get up to %ss to finish",
+                     GRACEFUL_SHUTDOWN.total_seconds())
 
 
 def main() -> None:

@@ -33,13 +33,15 @@ class DemarcheSyncWorkflow:
     async def run(self, input: SyncInput) -> None:
         for _ in range(input.polls_per_run):
             self._wake = False
-            await workflow.execute_activity_method(
+            report = await workflow.execute_activity_method(
                 IntakeActivities.sync_demarche, input.demarche,
                 start_to_close_timeout=timedelta(minutes=10),
                 heartbeat_timeout=timedelta(minutes=2),
                 retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
                 summary=f"Synchronisation de la démarche {input.demarche}",
             )
+            if report.more:  # stopped at its time budget: go on at once
+                continue
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._wake, timeout=input.interval,
                                               timeout_summary="Prochaine synchronisation")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from activities import intake as intake_module
 from activities.intake import IntakeActivities, SyncReport
 from activities.platform.client import DsClient
 from core.domain.procedure import DossierChanged, DossierInput
@@ -96,6 +98,19 @@ async def test_new_dossiers_are_picked_up_by_polling(intake: Intake) -> None:
     again = await intake.sync()
     assert (again.changed, again.dispatched) == (0, 0)
     assert len(await intake.notices(first)) == 1
+
+
+async def test_a_call_stops_at_its_time_budget_and_the_next_goes_on_from_there(
+        intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+    numbers = [await intake.stack.file(i % 2) for i in range(3)]
+    monkeypatch.setattr(intake_module, "PAGE_SIZE", 1)
+    monkeypatch.setattr(intake_module, "SYNC_BUDGET", timedelta(0))  # one page per call
+
+    reports = [await intake.sync() for _ in range(3)]
+    assert [(r.changed, r.more) for r in reports] == [(1, True), (1, True), (1, False)]
+    for number in numbers:  # each dossier picked up once, in filing order
+        assert len(await intake.notices(number)) == 1
+    assert (await intake.sync()).changed == 0
 
 
 async def test_a_dossier_changed_three_times_is_one_workflow_with_three_notices(

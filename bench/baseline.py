@@ -1,0 +1,98 @@
+"""The baseline: the bare workflow pair (``bench.bare``) on the same Temporal server, driven
+like the service by ``bench.e2e``, through a Temporal client instead of HTTP.
+
+The worker runs in this process, on its own task queue, with the default data converter; the
+bare child's "invitation" activity puts the dossier on an in-process queue, where the service's
+driver reads the mailbox.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.worker import Worker
+
+from bench.bare import BareConsultation, BareDossier, noop
+from bench.public import Refused
+
+
+class BareDriver:
+    def __init__(self, client: Client, run: str) -> None:
+        self._client, self.run = client, run
+        self._arrived: dict[int, float] = {}
+
+    def workflow_id(self, number: int) -> str:
+        return f"bench-bare-{self.run}-{number}"
+
+    @property
+    def task_queue(self) -> str:
+        return f"bench-bare-{self.run}"
+
+    @activity.defn(name="invite")
+    async def invite(self, number: int) -> None:
+        self._arrived.setdefault(number, time.time())
+
+    async def file(self, i: int) -> int:
+        number = i + 1
+        # Signal-with-start, as the intake does.
+        await self._client.start_workflow(BareDossier.run, number, id=self.workflow_id(number),
+                                          task_queue=self.task_queue,
+                                          start_signal="dossier_changed")
+        return number
+
+    async def filed(self) -> None:
+        pass
+
+    async def invitations(self) -> dict[int, float]:
+        return self._arrived
+
+    @staticmethod
+    async def _timed(update: Awaitable[object]) -> float:
+        started = time.perf_counter()
+        try:
+            await update
+        except WorkflowUpdateFailedError as exc:
+            raise Refused(str(exc.cause)) from exc
+        return time.perf_counter() - started
+
+    def _parent(self, number: int) -> WorkflowHandle[BareDossier, str]:
+        return self._client.get_workflow_handle_for(BareDossier.run, self.workflow_id(number))
+
+    async def answer(self, number: int) -> float:
+        child = self._client.get_workflow_handle_for(BareConsultation.run,
+                                                     f"{self.workflow_id(number)}-cra")
+        return await self._timed(child.execute_update(BareConsultation.submit_opinion, "favourable"))
+
+    async def admissibility(self, number: int) -> float:
+        return await self._timed(self._parent(number).execute_update(
+            BareDossier.confirm_admissibility))
+
+    async def eligibility(self, number: int) -> float:
+        return await self._timed(self._parent(number).execute_update(BareDossier.record_eligibility))
+
+    async def decision(self, number: int) -> float:
+        return await self._timed(self._parent(number).execute_update(
+            BareDossier.record_decision, "laureat"))
+
+    async def closed(self, number: int) -> bool:
+        status = (await self._parent(number).describe()).status
+        return status is WorkflowExecutionStatus.COMPLETED
+
+
+@asynccontextmanager
+async def bare_worker(client: Client) -> AsyncIterator[BareDriver]:
+    driver = BareDriver(client, uuid.uuid4().hex[:8])
+    async with Worker(client, task_queue=driver.task_queue,
+                      workflows=[BareDossier, BareConsultation],
+                      activities=[noop, driver.invite]):
+        yield driver
