@@ -32,7 +32,7 @@ class TemporalSettings(BaseModel):
     # Workflows a worker keeps in memory (sticky cache). Memory grows with it, not with the
     # number of waiting dossiers: an evicted one is replayed from its history when it next moves
     # (bench/RESULTS.md: about 0.4 MiB per cached dossier on top of ~150 MiB).
-    max_cached_workflows: int = Field(default=500, ge=0)
+    max_cached_workflows: int = Field(default=400, ge=0)
 
 
 class CodecSettings(BaseModel):

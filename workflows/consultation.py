@@ -48,6 +48,9 @@ DEADLINE_SIGNAL = "cra_deadline"
 AMENDMENTS_PATCH = "admin-amendments-v1"
 # Deadlines moved before this told nobody: the dossier kept showing the old one.
 DEADLINE_NOTICE_PATCH = "deadline-notice-v1"
+# The answer's Update returns once the notice to the dossier is sent, not once it is delivered:
+# one workflow-task round trip less for the member waiting on the page.
+PROMPT_ANSWER_PATCH = "prompt-answer-v1"
 
 
 @workflow.defn(name=CONSULTATION_WORKFLOW)
@@ -63,6 +66,7 @@ class CraConsultationWorkflow:
         self._resends = 0
         self._replacements = 0
         self._skip_reason: str | None = None
+        self._notices: list[asyncio.Future[None]] = []  # opinion notices sent to the dossier
 
     def _context(self) -> dict[str, Any]:
         return {"number": self._input.number, "project": self._input.project,
@@ -138,6 +142,7 @@ class CraConsultationWorkflow:
             await wait_until(lambda: self._closed, self._deadline,
                              f"Échéance consultation CRA {region}")
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._notices)  # every opinion notice delivered to the dossier
         if self._opinion is not None:
             status = ConsultationStatus.ANSWERED
         elif self._closed:
@@ -174,9 +179,14 @@ class CraConsultationWorkflow:
         self._publish("consultation")
         parent = workflow.info().parent
         if parent is not None:
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+            notice = workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 OPINION_SIGNAL, OpinionNotice(region=self._input.region, opinion=opinion,
                                               round=self._input.round))
+            if workflow.patched(PROMPT_ANSWER_PATCH):
+                # Sent in this workflow task, in answer order; the run awaits its delivery.
+                self._notices.append(asyncio.ensure_future(notice))
+            else:
+                await notice
         return opinion
 
     @submit_opinion.validator
