@@ -8,8 +8,8 @@ none is sent twice under two identities. SMTP gives a sender no way to learn whe
 it handed over was kept when it dies after the server's "250 OK" and before it records the
 sending (or when the server dies before answering): such a message goes again, with the same
 Message-ID, on which receivers deduplicate. Exactly-once delivery needs the receiver's help;
-the test proves the rest: a message is delivered twice only if its first delivery was in
-flight when a process was killed, and never under another Message-ID.
+the test proves the rest: an email recorded as sent never goes again (a second delivery is
+always the one that recorded it), and none goes under another Message-ID.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from workflows.payloads import DossierResult, DossierStatus
 
 DOSSIERS = 30
 WORKER_KILLS = 3
-IN_FLIGHT = timedelta(seconds=3)  # an SMTP conversation and the commit after it, on a busy host
+SECOND = timedelta(seconds=1)  # SQLite's CURRENT_TIMESTAMP, the ``sent_at`` default, has 1 s
 T = TypeVar("T")
 
 
@@ -117,9 +117,8 @@ async def _smtp_outage(stack: ProcessStack) -> None:
 
 
 async def _havoc(stack: ProcessStack, platform: httpx.AsyncClient, rng: random.Random,
-                 done: asyncio.Event, kills: list[datetime]) -> list[str]:
-    """Each trouble once (the worker's SIGKILL several times), in a random order and rhythm.
-    ``kills``: when a process that may hold an SMTP conversation was killed."""
+                 done: asyncio.Event) -> list[str]:
+    """Each trouble once (the worker's SIGKILL several times), in a random order and rhythm."""
     events: list[str] = []
     plan = ["worker"] * WORKER_KILLS + ["temporal", "smtp", "platform"]
     rng.shuffle(plan)
@@ -127,8 +126,6 @@ async def _havoc(stack: ProcessStack, platform: httpx.AsyncClient, rng: random.R
         await asyncio.sleep(rng.uniform(1.5, 5.0))
         if done.is_set():
             break
-        if name in ("worker", "smtp"):
-            kills.append(datetime.now(UTC))
         if name == "worker":
             await asyncio.to_thread(stack.restart, "worker", signal.SIGKILL)
         elif name == "temporal":  # the dev server keeps its state in its SQLite file
@@ -159,8 +156,7 @@ async def test_worker_kills_and_a_server_restart_lose_and_double_nothing(
 
         client = await Client.connect(urls["temporal"], data_converter=CONVERTER)
         done = asyncio.Event()
-        kills: list[datetime] = []
-        havoc = asyncio.create_task(_havoc(processes, platform, rng, done, kills))
+        havoc = asyncio.create_task(_havoc(processes, platform, rng, done))
         results = await asyncio.wait_for(
             asyncio.gather(*(_drive(client, n) for n in numbers)), 420)
         done.set()
@@ -180,18 +176,20 @@ async def test_worker_kills_and_a_server_restart_lose_and_double_nothing(
     db = Database(create_engine(processes.settings().effective_database_url))
     try:
         async with db.unit_of_work() as session:
-            sent = {row.message_id for row in await session.scalars(select(SentEmail))}
+            recorded = {row.message_id: row.sent_at.replace(tzinfo=UTC)
+                        for row in await session.scalars(select(SentEmail))}
     finally:
         await db.dispose()
     delivered = Counter(m["message_id"] for m in messages)
-    assert set(delivered) == sent  # every recorded email arrived; nothing arrived unrecorded
+    assert set(delivered) == set(recorded)  # every recorded email arrived, none unrecorded
     redelivered = {k: n for k, n in delivered.items() if n > 1}
-    print(f"{len(sent)} emails, {sum(delivered.values())} SMTP deliveries, "
+    print(f"{len(recorded)} emails, {sum(delivered.values())} SMTP deliveries, "
           f"{len(redelivered)} delivered twice with the same Message-ID")
     assert all(n == 2 for n in redelivered.values())
     for message_id in redelivered:
-        first = min(datetime.fromisoformat(m["received_at"]) for m in messages
-                    if m["message_id"] == message_id)
-        # In flight when the worker (or the SMTP sink) died: the sender never recorded it.
-        assert any(timedelta(0) <= kill - first <= IN_FLIGHT for kill in kills), (
-            message_id, first, kills)
+        last = max(datetime.fromisoformat(m["received_at"]) for m in messages
+                   if m["message_id"] == message_id)
+        # The first attempt never recorded its send (it died in between): an email recorded as
+        # sent is never sent again, so the record comes from the attempt that delivered last.
+        assert recorded[message_id] >= last.replace(microsecond=0) - SECOND, (
+            message_id, recorded[message_id], last)
