@@ -17,6 +17,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -33,6 +35,7 @@ from core.ids import DOSSIER_CHANGED_SIGNAL, DOSSIER_WORKFLOW, dossier_workflow_
 from core.mapping import DemarcheMapping, map_dossier
 from core.summaries import dossier_details, dossier_summary
 
+_tracer = trace.get_tracer("ptce.intake")
 SYNC_EPOCH = datetime(2024, 3, 25, tzinfo=UTC)  # the call opened on 25 March 2024
 SYNC_BUDGET = timedelta(minutes=2)  # one call's work; well within its 10-minute timeout
 PAGE_SIZE = 100  # the platform's maximum
@@ -82,7 +85,18 @@ class IntakeActivities:
 
     async def _start(self, demarche: int, number: int, changed: DossierChanged,
                      report: SyncReport) -> None:
-        """A new dossier: read it once for the summary and details the Temporal UI shows."""
+        """A new dossier: read it once for the summary and details the Temporal UI shows. It
+        starts its own trace, linked to the poll that found it: one trace per dossier, not one
+        per intake run."""
+        found_by = trace.get_current_span().get_span_context()
+        with _tracer.start_as_current_span(
+                "intake new dossier", context=otel_context.Context(),
+                links=[trace.Link(found_by)] if found_by.is_valid else [],
+                attributes={"ptce.dossier": number}):
+            await self._start_traced(demarche, number, changed, report)
+
+    async def _start_traced(self, demarche: int, number: int, changed: DossierChanged,
+                            report: SyncReport) -> None:
         try:
             raw = (await self._ds.execute("get_dossier", {"dossierNumber": number}))["dossier"]
         except PlatformError as exc:

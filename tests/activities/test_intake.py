@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from opentelemetry import trace
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
@@ -22,11 +23,13 @@ from temporalio.testing import WorkflowEnvironment
 from activities import intake as intake_module
 from activities.intake import IntakeActivities, SyncReport
 from activities.platform.client import DsClient
+from api.temporal import interceptors
 from core.domain.procedure import DossierChanged, DossierInput
 from core.ids import DOSSIER_CHANGED_SIGNAL, DOSSIER_WORKFLOW, dossier_workflow_id
 from core.mapping import load_mapping
 from tests.activities.standin import run
-from tests.support import FAST_POLICY, TOKEN, Stack, stack
+from tests.support import CONVERTER, FAST_POLICY, TOKEN, Stack, stack
+from tests.telemetry import span_exporter
 
 DEMARCHE = 1001
 
@@ -168,3 +171,31 @@ async def test_a_deletion_of_a_dossier_never_seen_starts_nothing(intake: Intake)
     with pytest.raises(RPCError) as missing:
         await intake.client.get_workflow_handle(dossier_workflow_id(number)).describe()
     assert missing.value.status is RPCStatusCode.NOT_FOUND
+
+
+async def test_each_new_dossier_starts_its_own_trace_linked_to_the_poll(
+        intake: Intake, dev_env: WorkflowEnvironment) -> None:
+    exporter = span_exporter()
+    # The worker's client carries the trace context (api.temporal.interceptors).
+    intake.activities._temporal = Client(
+        dev_env.client.service_client, namespace=dev_env.client.namespace,
+        data_converter=CONVERTER, interceptors=interceptors())
+    numbers = [await intake.stack.file(0), await intake.stack.file(1)]
+    intake.started.update(numbers)
+
+    with trace.get_tracer("tests").start_as_current_span("poll") as poll:
+        await intake.sync()
+
+    spans = list(exporter.get_finished_spans())
+    by_id = {s.context.span_id: s for s in spans if s.context is not None}
+    ids = {dossier_workflow_id(n) for n in numbers}
+    starts = [s for s in spans if s.name == "SignalWithStartWorkflow:DossierWorkflow"
+              and s.attributes and s.attributes.get("temporalWorkflowID") in ids]
+    assert len(starts) == 2
+    traces = {s.context.trace_id for s in starts if s.context is not None}
+    assert len(traces) == 2 and poll.get_span_context().trace_id not in traces
+    for start in starts:
+        assert start.parent is not None
+        root = by_id[start.parent.span_id]
+        assert root.name == "intake new dossier" and root.parent is None
+        assert [link.context.span_id for link in root.links] == [poll.get_span_context().span_id]
