@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.payloads import (
         ConsultationInput,
+        ConsultationPage,
         ConsultationResult,
         MembersNotice,
         OpinionNotice,
@@ -297,6 +298,10 @@ class CraConsultationWorkflow:
             status = ConsultationStatus.SKIPPED
         return ConsultationResult(region=self._input.region, status=status,
                                   opinion=self._opinion, reminders_sent=self._reminders)
+
+    @workflow.query(name="page")
+    def page(self) -> ConsultationPage:
+        return ConsultationPage(consultation=self.consultation(), deadline=self._deadline)
 
     @workflow.query(name="members")
     def members(self) -> list[CraContact]:

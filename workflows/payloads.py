@@ -47,6 +47,13 @@ class ConsultationResult(BaseModel):
     reminders_sent: int = 0
 
 
+class ConsultationPage(BaseModel):
+    """What the CRA answer page needs, in one query (one round trip through a worker)."""
+
+    consultation: ConsultationResult
+    deadline: datetime
+
+
 class OpinionNotice(BaseModel):
     """Child to parent: the region's opinion was recorded or amended."""
 

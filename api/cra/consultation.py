@@ -93,8 +93,7 @@ class ConsultationGateway:
             if claims.member not in members:
                 raise LinkRefused("member not consulted", outcome="not_member")
             if described.status is WorkflowExecutionStatus.RUNNING:
-                result = await handle.query(CraConsultationWorkflow.consultation)
-                deadline = await handle.query(CraConsultationWorkflow.deadline)
+                result, deadline = await self._running(handle)
                 is_open = now < deadline
             else:
                 result = await self._final(handle, claims.region, described.status)
@@ -110,6 +109,17 @@ class ConsultationGateway:
         return Consultation(region=claims.region, round=claims.round, deadline=deadline,
                             status=result.status, opinion=result.opinion, open=is_open,
                             members=members)
+
+    @staticmethod
+    async def _running(handle: WorkflowHandle[CraConsultationWorkflow, ConsultationResult]
+                       ) -> tuple[ConsultationResult, datetime]:
+        try:
+            page = await handle.query(CraConsultationWorkflow.page)
+            return page.consultation, page.deadline
+        except WorkflowQueryFailedError:
+            # A worker older than the ``page`` query (during a rolling deployment).
+            return (await handle.query(CraConsultationWorkflow.consultation),
+                    await handle.query(CraConsultationWorkflow.deadline))
 
     @staticmethod
     async def _final(handle: WorkflowHandle[CraConsultationWorkflow, ConsultationResult],
