@@ -184,6 +184,8 @@ async def test_extended_deadline_rearms_the_timers(time_env: WorkflowEnvironment
             ConsultationStatus.PENDING
         await cra.execute_update(CraConsultationWorkflow.submit_opinion, opinion("cra-53-ess"))
         await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
+        await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION
+                       and all(c.opinion for c in s.consultations))
         await handle.execute_update(DossierWorkflow.record_decision, decision(Outcome.LAUREAT))
         result = await handle.result()
 

@@ -37,7 +37,8 @@ async def test_complete_dossier_with_favourable_opinion_becomes_laureate(
         await consultation(client, n, "53").execute_update(
             CraConsultationWorkflow.submit_opinion, opinion("cra-53-ess"))
         await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
-        await wait_for(handle, lambda s: s.consultations[0].status is ConsultationStatus.ANSWERED)
+        await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION
+                       and s.consultations[0].status is ConsultationStatus.ANSWERED)
         await handle.execute_update(DossierWorkflow.record_decision,
                                     decision(Outcome.LAUREAT, "Projet exemplaire."))
         result = await handle.result()

@@ -55,7 +55,8 @@ async def test_filed_dossier_travels_the_whole_path(dev_env: WorkflowEnvironment
             await consultation(client, number, region).execute_update(
                 CraConsultationWorkflow.submit_opinion, opinion(f"cra-{region}-cress"))
         await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
-        await wait_for(handle, lambda s: all(c.opinion for c in s.consultations))
+        await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION
+                       and all(c.opinion for c in s.consultations))
         await handle.execute_update(DossierWorkflow.record_decision,
                                     decision(Outcome.LAUREAT, "Projet retenu."))
         result = await handle.result()

@@ -65,7 +65,8 @@ async def test_business_metrics_are_scraped(dev_env: WorkflowEnvironment, dev_st
         await consultation(client, number, "53").execute_update(
             "submit_opinion", opinion("cra-53-cress"))
         await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
-        await wait_for(handle, lambda s: all(c.opinion for c in s.consultations))
+        await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION
+                       and all(c.opinion for c in s.consultations))
         await handle.execute_update(DossierWorkflow.record_decision,
                                     decision(Outcome.LAUREAT, "Projet retenu."))
         await handle.result()

@@ -102,7 +102,9 @@ async def test_a_dossier_is_one_trace_and_an_agent_request_another_down_to_smtp(
             for region in (await handle.query(DossierWorkflow.status)).dossier.regions:  # type: ignore[union-attr]
                 await consultation(client, number, region).execute_update(
                     CraConsultationWorkflow.submit_opinion, opinion(f"cra-{region}-ess"))
-            await wait_for_stage(handle, Stage.INSTRUCTION)
+            # The answer returns once its notice is sent: wait until the dossier has it.
+            await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION
+                           and all(c.opinion for c in s.consultations))
             r = await http.post(f"/api/dossiers/{number}/decision",
                                 json={"outcome": "laureat", "motivation": "Projet solide."},
                                 headers={"X-CSRF-Token": "csrf"})
