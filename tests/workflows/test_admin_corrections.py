@@ -96,6 +96,10 @@ async def test_a_region_corrected_before_the_consultation_is_the_one_consulted(
         assert [c.region for c in status.consultations] == ["53"]
         ids = await handle.query(DossierWorkflow.consultation_ids)
         assert ids == {"53": consultation_workflow_id(n, "53")}
+        for _ in range(100):  # the consultation sends its invitations right after it starts
+            if await _invitations(dev_stack, "ess.53@cra.localhost"):
+                break
+            await asyncio.sleep(0.2)
         await handle.terminate("test over")
 
     assert await _invitations(dev_stack, "ess.53@cra.localhost") == 1

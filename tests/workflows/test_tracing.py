@@ -64,6 +64,13 @@ def _chain(spans: list[ReadableSpan], top: ReadableSpan, *names: str) -> None:
         above = span
 
 
+def _for(span: ReadableSpan, number: int) -> bool:
+    """A server span of a request about this dossier (its path holds the number)."""
+    attributes = dict(span.attributes or {})
+    path = str(attributes.get("url.path", attributes.get("http.target", "")))
+    return f"/api/dossiers/{number}/" in path
+
+
 def _trace(span: ReadableSpan) -> int:
     assert span.context is not None
     return span.context.trace_id
@@ -79,6 +86,7 @@ async def _settled(predicate: object, spans: object) -> None:
 async def test_a_dossier_is_one_trace_and_an_agent_request_another_down_to_smtp(
         dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
     exporter = span_exporter()
+    exporter.clear()  # the provider is the process's: spans of earlier tests are not ours
     client = Client(dev_env.client.service_client, namespace=dev_env.client.namespace,
                     data_converter=CONVERTER, interceptors=interceptors())
     number = await dev_stack.file(0)
@@ -141,7 +149,7 @@ async def test_a_dossier_is_one_trace_and_an_agent_request_another_down_to_smtp(
     # An agent's request: the API's server span, the Temporal update and the workflow's handling
     # of it are one trace, which the dossier's trace links to.
     [server] = [s for s in spans if s.kind is SpanKind.SERVER
-                and "/api/dossiers/{number}/admissibility" in s.name]
+                and "/api/dossiers/{number}/admissibility" in s.name and _for(s, number)]
     request = _trace(server)
     in_request = [s for s in spans if _trace(s) == request]
     assert _named(in_request, "StartWorkflowUpdate:confirm_admissibility")
@@ -151,7 +159,7 @@ async def test_a_dossier_is_one_trace_and_an_agent_request_another_down_to_smtp(
     # The decision: one trace from the HTTP request through the workflow's handling to the
     # notification activities and their outgoing platform (HTTP) and SMTP calls.
     [server] = [s for s in spans if s.kind is SpanKind.SERVER
-                and "/api/dossiers/{number}/decision" in s.name]
+                and "/api/dossiers/{number}/decision" in s.name and _for(s, number)]
     decided = [s for s in spans if _trace(s) == _trace(server)]
     _chain(decided, server, "StartWorkflowUpdate:record_decision", "HandleUpdate:record_decision")
     [decide] = _named(decided, "RunActivity:platform_decide")
