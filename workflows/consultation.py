@@ -301,7 +301,8 @@ class CraConsultationWorkflow:
 
     @workflow.query(name="page")
     def page(self) -> ConsultationPage:
-        return ConsultationPage(consultation=self.consultation(), deadline=self._deadline)
+        return ConsultationPage(consultation=self.consultation(), deadline=self._deadline,
+                                members=self._input.members)
 
     @workflow.query(name="members")
     def members(self) -> list[CraContact]:

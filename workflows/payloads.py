@@ -52,6 +52,7 @@ class ConsultationPage(BaseModel):
 
     consultation: ConsultationResult
     deadline: datetime
+    members: list[CraContact] = Field(default_factory=list)  # the pair now (after replacements)
 
 
 class OpinionNotice(BaseModel):

@@ -89,15 +89,16 @@ class ConsultationGateway:
         try:
             described = await handle.describe()
             input_ = await self._input(handle, described.run_id)
-            members = {m.id: m for m in input_.members}
-            if claims.member not in members:
-                raise LinkRefused("member not consulted", outcome="not_member")
             if described.status is WorkflowExecutionStatus.RUNNING:
-                result, deadline = await self._running(handle)
+                # The pair as it is now: an admin may have replaced a member since the start.
+                result, deadline, pair = await self._running(handle)
                 is_open = now < deadline
             else:
                 result = await self._final(handle, claims.region, described.status)
-                deadline, is_open = input_.deadline, False
+                deadline, is_open, pair = input_.deadline, False, input_.members
+            members = {m.id: m for m in pair}
+            if claims.member not in members:
+                raise LinkRefused("member not consulted", outcome="not_member")
         except RPCError as exc:
             if exc.status is not RPCStatusCode.NOT_FOUND:
                 raise PagesUnavailable(f"temporal: {exc.status}") from exc
@@ -112,14 +113,15 @@ class ConsultationGateway:
 
     @staticmethod
     async def _running(handle: WorkflowHandle[CraConsultationWorkflow, ConsultationResult]
-                       ) -> tuple[ConsultationResult, datetime]:
+                       ) -> tuple[ConsultationResult, datetime, list[CraContact]]:
         try:
             page = await handle.query(CraConsultationWorkflow.page)
-            return page.consultation, page.deadline
+            return page.consultation, page.deadline, page.members
         except WorkflowQueryFailedError:
             # A worker older than the ``page`` query (during a rolling deployment).
             return (await handle.query(CraConsultationWorkflow.consultation),
-                    await handle.query(CraConsultationWorkflow.deadline))
+                    await handle.query(CraConsultationWorkflow.deadline),
+                    await handle.query(CraConsultationWorkflow.members))
 
     @staticmethod
     async def _final(handle: WorkflowHandle[CraConsultationWorkflow, ConsultationResult],

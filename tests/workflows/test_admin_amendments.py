@@ -14,6 +14,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from api.admin.desk import AdminDesk
+from api.cra.consultation import ConsultationGateway
+from api.cra.errors import LinkRefused
 from api.errors import Refused
 from core.db.repositories import AdminActionRepository
 from core.db.tables import CraMember, SentEmail
@@ -29,6 +31,7 @@ from core.domain.admin import (
 from core.domain.cra import CraContact
 from core.domain.procedure import Agent, ConsultationStatus, Outcome, Stage
 from core.ids import consultation_workflow_id
+from core.links import LinkSigner
 from tests.support import Stack
 from tests.workflows.helpers import (
     admissible,
@@ -77,6 +80,20 @@ async def test_replace_member_resend_link_then_withdraw(dev_env: WorkflowEnviron
                                      opinion("cra-53-ess"))
         assert isinstance(old_answer.value.cause, ApplicationError)
         assert old_answer.value.cause.type == "UnknownMember"
+
+        # The new member's signed link opens the consultation (the pages read the current
+        # pair, not the one the consultation started with); the old member's no longer does.
+        pages = ConsultationGateway(client, {})
+        signer = LinkSigner.from_settings(dev_stack.settings.links)
+        deadline = (await cra.query(CraConsultationWorkflow.deadline))
+        opened = await pages.load(signer.claims_for(
+            dossier=n, region="53", member="cra-53-ess-2", round=1, deadline=deadline),
+            datetime.now(UTC))
+        assert opened.open and "cra-53-ess-2" in opened.members
+        with pytest.raises(LinkRefused):
+            await pages.load(signer.claims_for(
+                dossier=n, region="53", member="cra-53-ess", round=1, deadline=deadline),
+                datetime.now(UTC))
 
         first = await desk.resend_link(n, "53", LinkResend(
             agent=ADMIN, reason="Lien égaré.", member_id="cra-53-ess-2"))
