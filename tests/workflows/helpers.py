@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
+import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner, Result
 
+from api.cli import app
 from core.domain.cra import OpinionSubmission
 from core.domain.procedure import AdmissibilityDecision, Agent, DecisionRequest, Outcome, Stage
 from core.ids import consultation_workflow_id, dossier_workflow_id
-from tests.support import FAST_POLICY
+from core.settings import get_settings
+from tests.support import FAST_POLICY, Stack
 from workflows.consultation import CraConsultationWorkflow
 from workflows.dossier import DossierWorkflow
 from workflows.payloads import DossierInput, DossierResult, DossierStatus
 
 AGENT = Agent(id="agent-1", name="Aurore Agent")
+CLI_ADMIN = "ada.admin@finances.gouv.fr"  # an admin by configuration (bootstrap_admins)
+
+
+async def admin_cli(monkeypatch: pytest.MonkeyPatch, env: WorkflowEnvironment, s: Stack,
+                    *args: str) -> Result:
+    """``ptce admin <args> --as CLI_ADMIN`` against this test's Temporal server and database."""
+    monkeypatch.setenv("PTCE_TEMPORAL__ADDRESS", env.client.service_client.config.target_host)
+    monkeypatch.setenv("DATABASE_URL", s.settings.effective_database_url)
+    monkeypatch.setenv("PTCE_AGENTS__BOOTSTRAP_ADMINS", json.dumps([CLI_ADMIN]))
+    get_settings.cache_clear()
+    try:  # the command runs its own event loop
+        return await asyncio.to_thread(CliRunner().invoke, app,
+                                       ["admin", *args, "--as", CLI_ADMIN])
+    finally:
+        get_settings.cache_clear()
 
 
 async def start_dossier(client: Client, number: int, task_queue: str

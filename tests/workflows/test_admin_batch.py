@@ -4,33 +4,15 @@ selected dossier, audited."""
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
-from typer.testing import CliRunner, Result
 
-from api.cli import app
 from core.db.repositories import AdminActionRepository
 from core.domain.procedure import Stage
-from core.settings import get_settings
 from tests.support import Stack
-from tests.workflows.helpers import start_dossier, wait_for
-
-ADMIN = "ada.admin@finances.gouv.fr"
-
-
-async def _cli(monkeypatch: pytest.MonkeyPatch, env: WorkflowEnvironment, s: Stack,
-               *args: str) -> Result:
-    monkeypatch.setenv("PTCE_TEMPORAL__ADDRESS", env.client.service_client.config.target_host)
-    monkeypatch.setenv("DATABASE_URL", s.settings.effective_database_url)
-    monkeypatch.setenv("PTCE_AGENTS__BOOTSTRAP_ADMINS", json.dumps([ADMIN]))
-    get_settings.cache_clear()
-    try:  # the command runs its own event loop
-        return await asyncio.to_thread(CliRunner().invoke, app, ["admin", *args, "--as", ADMIN])
-    finally:
-        get_settings.cache_clear()
+from tests.workflows.helpers import admin_cli, start_dossier, wait_for
 
 
 async def test_batch_terminate_dry_run_then_for_real(
@@ -46,14 +28,14 @@ async def test_batch_terminate_dry_run_then_for_real(
         while len([e async for e in client.list_workflows(query)]) < 2:  # visibility lags
             await asyncio.sleep(0.2)
 
-        dry = await _cli(monkeypatch, dev_env, dev_stack, "batch", query, "--operation",
+        dry = await admin_cli(monkeypatch, dev_env, dev_stack, "batch", query, "--operation",
                          "terminate", "--reason", "Dossiers de test")
         assert dry.exit_code == 0, dry.output
         assert "2 exécution(s)" in dry.output
         assert [(await h.describe()).status for h in handles] == [
             WorkflowExecutionStatus.RUNNING] * 2
 
-        done = await _cli(monkeypatch, dev_env, dev_stack, "batch", query, "--operation",
+        done = await admin_cli(monkeypatch, dev_env, dev_stack, "batch", query, "--operation",
                           "terminate", "--reason", "Dossiers de test", "--rate", "20", "--yes")
         assert done.exit_code == 0, done.output
         assert [(await h.describe()).status for h in handles] == [

@@ -4,7 +4,6 @@ CRA answers survive, which consultations open in a new round, and no email sent 
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,10 +13,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
-from typer.testing import CliRunner, Result
 
 from api.admin.desk import AdminDesk
-from api.cli import app
 from api.errors import Refused
 from api.worker import WORKFLOWS
 from core.db.repositories import AdminActionRepository
@@ -25,16 +22,22 @@ from core.domain.admin import BackTo, DeadlineChange, RegionCorrection, SendBack
 from core.domain.dossier import TerritoryFlags
 from core.domain.procedure import ConsultationStatus, Outcome, Stage
 from core.ids import consultation_workflow_id, dossier_workflow_id
-from core.settings import get_settings
 from tests.support import CONVERTER, Stack
-from tests.workflows.helpers import admissible, decision, opinion, start_dossier, wait_for
+from tests.workflows.helpers import (
+    CLI_ADMIN,
+    admin_cli,
+    admissible,
+    decision,
+    opinion,
+    start_dossier,
+    wait_for,
+)
 from tests.workflows.recording import record_history
 from tests.workflows.test_admin_amendments import ADMIN, _no_email_twice
 from workflows.consultation import CraConsultationWorkflow
 from workflows.dossier import DossierWorkflow
 from workflows.payloads import DossierStatus
 
-CLI_ADMIN = "ada.admin@finances.gouv.fr"
 INVITATION = "Avis de la CRA"
 
 
@@ -60,19 +63,6 @@ async def _replays(env: WorkflowEnvironment, name: str, *workflow_ids: str) -> N
     for workflow_id in workflow_ids:
         await replayer.replay_workflow(await env.client.get_workflow_handle(workflow_id)
                                        .fetch_history())
-
-
-async def _cli(monkeypatch: pytest.MonkeyPatch, env: WorkflowEnvironment, s: Stack,
-               *args: str) -> Result:
-    monkeypatch.setenv("PTCE_TEMPORAL__ADDRESS", env.client.service_client.config.target_host)
-    monkeypatch.setenv("DATABASE_URL", s.settings.effective_database_url)
-    monkeypatch.setenv("PTCE_AGENTS__BOOTSTRAP_ADMINS", json.dumps([CLI_ADMIN]))
-    get_settings.cache_clear()
-    try:  # the command runs its own event loop
-        return await asyncio.to_thread(CliRunner().invoke, app,
-                                       ["admin", *args, "--as", CLI_ADMIN])
-    finally:
-        get_settings.cache_clear()
 
 
 async def test_a_region_corrected_before_the_consultation_is_the_one_consulted(
@@ -126,7 +116,7 @@ async def test_a_region_corrected_during_the_consultation(
             CraConsultationWorkflow.submit_opinion, opinion("cra-76-ess", "favourable"))
         await wait_for(handle, lambda s: _by_region(s)["76"][1] == "cra-76-ess")
 
-        done = await _cli(monkeypatch, dev_env, dev_stack, "regions", str(n), "76", "53",
+        done = await admin_cli(monkeypatch, dev_env, dev_stack, "regions", str(n), "76", "53",
                           "--reason", "Erreur de saisie : Bretagne et non Nouvelle-Aquitaine.")
         assert done.exit_code == 0, done.output
         assert "Bretagne (pending)" in done.output
@@ -200,7 +190,7 @@ async def test_send_back_to_admissibility_then_to_one_consultation(
         await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION and all(
             c.status is ConsultationStatus.ANSWERED for c in s.consultations))
 
-        done = await _cli(monkeypatch, dev_env, dev_stack, "send-back", str(n),
+        done = await admin_cli(monkeypatch, dev_env, dev_stack, "send-back", str(n),
                           "--to", "admissibility", "--reason", "Statuts à vérifier à nouveau.")
         assert done.exit_code == 0, done.output
         status = await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY)

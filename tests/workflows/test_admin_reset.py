@@ -3,23 +3,21 @@ admissibility recorded after the reset point are re-applied, and no email is sen
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections import Counter
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from api.admin.reset import execute_reset, plan_reset
-from api.cli import app
 from api.errors import Refused
 from core.db.repositories import AdminActionRepository
 from core.domain.procedure import ConsultationStatus, Outcome, Stage
 from core.ids import dossier_workflow_id
-from core.settings import get_settings
 from tests.support import Stack
 from tests.workflows.helpers import (
+    CLI_ADMIN,
+    admin_cli,
     admissible,
     consultation,
     decision,
@@ -30,21 +28,11 @@ from tests.workflows.helpers import (
 from workflows.consultation import CraConsultationWorkflow
 from workflows.dossier import DossierWorkflow
 
-ADMIN = "ada.admin@finances.gouv.fr"
-
 
 async def _cli(monkeypatch: pytest.MonkeyPatch, env: WorkflowEnvironment, s: Stack, n: int,
                *extra: str) -> Result:
-    monkeypatch.setenv("PTCE_TEMPORAL__ADDRESS", env.client.service_client.config.target_host)
-    monkeypatch.setenv("DATABASE_URL", s.settings.effective_database_url)
-    monkeypatch.setenv("PTCE_AGENTS__BOOTSTRAP_ADMINS", json.dumps([ADMIN]))
-    get_settings.cache_clear()
-    try:  # the command runs its own event loop
-        return await asyncio.to_thread(CliRunner().invoke, app, [
-            "admin", "reset", dossier_workflow_id(n), "--to-stage", "admissibility",
-            "--reason", "Recevabilité à revoir", "--as", ADMIN, *extra])
-    finally:
-        get_settings.cache_clear()
+    return await admin_cli(monkeypatch, env, s, "reset", dossier_workflow_id(n), "--to-stage",
+                           "admissibility", "--reason", "Recevabilité à revoir", *extra)
 
 
 async def test_reset_to_admissibility_keeps_the_answers_and_sends_nothing_twice(
@@ -96,7 +84,7 @@ async def test_reset_to_admissibility_keeps_the_answers_and_sends_nothing_twice(
     async with dev_stack.res.db.unit_of_work() as session:
         audit = await AdminActionRepository(session).list_for(dossier_workflow_id(n))
     assert [(a.action, a.result, a.actor_id) for a in audit] == [
-        ("reset", "dry_run", ADMIN), ("reset", "done", ADMIN)]
+        ("reset", "dry_run", CLI_ADMIN), ("reset", "done", CLI_ADMIN)]
 
 
 async def test_send_back_to_admissibility_drops_bessii_updates_but_keeps_the_cra_answer(
@@ -115,7 +103,7 @@ async def test_send_back_to_admissibility_drops_bessii_updates_but_keeps_the_cra
 
         plan = await plan_reset(client, dossier_workflow_id(n), Stage.ADMISSIBILITY)
         assert "update" not in " ".join(plan.lines(drop_updates=True)[3:])
-        new_run = await execute_reset(client, plan, "Recevabilité à revoir", ADMIN,
+        new_run = await execute_reset(client, plan, "Recevabilité à revoir", CLI_ADMIN,
                                       drop_updates=True)
         reset = client.get_workflow_handle_for(DossierWorkflow.run, dossier_workflow_id(n),
                                                run_id=new_run)
