@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,11 +127,6 @@ class ProcessStack:
     def restart(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
         self.kill(name, sig)
         self.start(name)
-
-    def alive(self) -> Iterator[str]:
-        for name, child in self.children.items():
-            if child.process is not None and child.process.poll() is None:
-                yield name
 
     def stop(self) -> None:
         terminate(list(self.children.values()))
