@@ -10,6 +10,10 @@ SMTP calls form one trace. The dossier's own trace keeps a link to it.
 
 Replay-safe: spans are only emitted outside replay (the interceptor's rule) and the carried
 context never reaches a command, a query result or a payload.
+
+It subclasses temporalio's interceptor as its docs invite, but calls its underscored helpers
+(``_completed_span``, ``_set_on_context``, ``attached_context``): pyproject.toml pins temporalio
+to 1.35.x, and tests/workflows/test_tracing.py fails if an upgrade changes them.
 """
 
 from __future__ import annotations
