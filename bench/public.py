@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from api.demo import sample
+from api.cli.demo import sample
 
 REGIONS = ("01", "02", "03", "04", "06", "11", "24", "27", "28", "32", "44", "52", "53", "75",
            "76", "84", "93", "94")  # the regions with a CRA pair in the demo directory

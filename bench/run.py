@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from api.stack import ProcessStack
+from api.cli.stack import ProcessStack
 from api.temporal import connect
 from bench import report
 from bench.baseline import bare_worker

@@ -17,7 +17,7 @@ import time
 import httpx
 from temporalio.client import Client
 
-from api.stack import ProcessStack
+from api.cli.stack import ProcessStack
 from api.temporal import connect
 from bench import report
 from bench.public import LINK, CraMember, Platform, webhook

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.binaries import temporal_cli, temporal_test_server
-from api.temporal_setup import add_search_attributes
+from api.cli.binaries import temporal_cli, temporal_test_server
+from api.cli.temporal_setup import add_search_attributes
 from tests.support import CONVERTER, Stack, stack
 
 

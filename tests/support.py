@@ -21,11 +21,9 @@ from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from api.demo import sample
-from api.standins.mailbox import start_mailbox
-from api.standins.platform import create_app as create_platform_app
+from api.cli.demo import sample
+from api.cli.worker import Resources, build_worker, resources
 from api.temporal import converter
-from api.worker import Resources, build_worker, resources
 from core.db.seed import load_cra_members
 from core.db.tables import DossierRecord, DossierSnapshot, SentEmail
 from core.domain.policy import Policy
@@ -37,6 +35,8 @@ from core.settings import (
     SmtpSettings,
     TemporalSettings,
 )
+from standins.mailbox import start_mailbox
+from standins.platform import create_app as create_platform_app
 from tests.databases import stack_database
 
 # Tests run with the payload codec on, as production does (the embedded development key).

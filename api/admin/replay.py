@@ -14,7 +14,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from api.temporal import converter
-from api.worker import WORKFLOWS
+from workflows.registry import WORKFLOWS
 
 
 @dataclass

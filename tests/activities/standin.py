@@ -14,10 +14,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.platform.activities import PlatformActivities
 from activities.platform.client import DsClient
-from api.demo import sample
-from api.standins.platform import DEFAULT_INSTRUCTEUR_ID, create_app
+from api.cli.demo import sample
 from core.mapping import load_mapping
 from core.settings import PlatformSettings
+from standins.platform import DEFAULT_INSTRUCTEUR_ID, create_app
 
 TOKEN = "jeton-des-tests"
 URL = "http://standin.test/api/v2/graphql"

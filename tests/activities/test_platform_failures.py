@@ -23,9 +23,9 @@ from temporalio.worker import Worker
 
 from activities.platform.client import PlatformRejected
 from activities.platform.models import PlatformDecision
-from api.standins.platform import DEFAULT_INSTRUCTEUR_ID
 from core.domain.dossier import PlatformState
 from core.domain.procedure import Outcome
+from standins.platform import DEFAULT_INSTRUCTEUR_ID
 from tests.activities.probe import PlatformProbe
 from tests.activities.standin import STRANGER, StandIn, failure, run
 from tests.api.site import free_port, serve

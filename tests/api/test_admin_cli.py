@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from core.db.migrate import upgrade_to_head
 from core.settings import get_settings
 from tests.workflows.recording import HISTORIES

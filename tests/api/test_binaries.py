@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api import binaries
+from api.cli import binaries
 
 
 def test_missing_binary_names_the_package_to_install(monkeypatch: pytest.MonkeyPatch,

@@ -63,7 +63,7 @@ async def test_unauthenticated_requests_are_refused_before_anything_else(app: Fa
 
 
 def test_make_run_points_the_temporal_ui_at_the_codec_endpoint() -> None:
-    from api.dev import plan
+    from api.cli.dev import plan
 
     settings = Settings(api=ApiSettings(public_base_url="http://127.0.0.1:8000/"))
     [temporal] = [c for c in plan(settings, 8025, 8100) if c.name == "temporal"]

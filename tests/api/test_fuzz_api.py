@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.auth.roles import Role
 from api.auth.session import SESSION_COOKIE, AgentSession, Cookies, Source
-from api.binaries import temporal_cli
+from api.cli.binaries import temporal_cli
 from core.db.engine import Database, create_engine, create_schema
 from core.db.repositories import AgentRoleRepository
 from core.settings import AgentPageSettings, Settings

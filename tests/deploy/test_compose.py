@@ -79,6 +79,17 @@ def test_one_image_two_commands(compose: dict[str, Any]) -> None:
     assert 'ENTRYPOINT ["ptce"]' in dockerfile
 
 
+def test_the_image_ships_the_product_only() -> None:
+    """Neither the stand-ins (other organisations' services) nor the tests reach production."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    copied = {m.group(1).rstrip("/") for m in re.finditer(r"^COPY (?!--from)(\S+)", dockerfile,
+                                                             re.MULTILINE)}
+    assert {"core", "workflows", "activities", "api"} <= copied
+    assert not copied & {"standins", "tests", "bench", "."}
+    allowed = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    assert not {"!standins/", "!tests/", "!bench/"} & set(allowed)
+
+
 def test_the_worker_scales(compose: dict[str, Any]) -> None:
     worker = _service(compose, "worker")
     # `docker compose up --scale worker=3` refuses a fixed name or host port.

@@ -14,7 +14,7 @@ import aiosmtplib
 import httpx
 import pytest
 
-from api.standins.mailbox import RunningMailbox, run_mailbox, start_mailbox
+from standins.mailbox import RunningMailbox, run_mailbox, start_mailbox
 
 HOST = "127.0.0.1"
 SENDER = "Secrétariat AMI PTCE <ne-pas-repondre@ptce.localhost>"

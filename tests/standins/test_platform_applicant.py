@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.standins.platform import DEFAULT_INSTRUCTEUR_ID, create_app
+from standins.platform import DEFAULT_INSTRUCTEUR_ID, create_app
 from tests.standins.browser import Form, forms
 from tests.standins.test_platform_standin import (
     FIELDS,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from api.standins.platform import DEFAULT_INSTRUCTEUR_ID, create_app
-from api.standins.platform.rate_limit import RateLimiter
+from standins.platform import DEFAULT_INSTRUCTEUR_ID, create_app
+from standins.platform.rate_limit import RateLimiter
 from tests.standins.test_platform_standin import TOKEN, client_for, gql
 
 QUERY = "{ demarche(number: 1001) { number } }"

@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from api.standins.platform import DEFAULT_INSTRUCTEUR_ID, create_app
+from standins.platform import DEFAULT_INSTRUCTEUR_ID, create_app
 
 TOKEN = "jeton-de-test"
 DEMARCHE = 1001

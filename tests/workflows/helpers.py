@@ -12,7 +12,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
-from api.cli import app
+from api.cli.main import app
 from core.domain.cra import OpinionSubmission
 from core.domain.procedure import AdmissibilityDecision, Agent, DecisionRequest, Outcome, Stage
 from core.ids import consultation_workflow_id, dossier_workflow_id

@@ -16,7 +16,6 @@ from temporalio.worker import Replayer
 
 from api.admin.desk import AdminDesk
 from api.errors import Refused
-from api.worker import WORKFLOWS
 from core.db.repositories import AdminActionRepository
 from core.domain.admin import BackTo, DeadlineChange, RegionCorrection, SendBack
 from core.domain.dossier import TerritoryFlags
@@ -37,6 +36,7 @@ from tests.workflows.test_admin_amendments import ADMIN, _no_email_twice
 from workflows.consultation import CraConsultationWorkflow
 from workflows.dossier import DossierWorkflow
 from workflows.payloads import DossierStatus
+from workflows.registry import WORKFLOWS
 
 INVITATION = "Avis de la CRA"
 

@@ -15,7 +15,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.admin.activities import retry_activity
 from api.admin.stuck import StuckCase, StuckKind, find_stuck
-from api.worker import build_worker
+from api.cli.worker import build_worker
 from core.domain.policy import Policy
 from core.domain.procedure import ConsultationStatus, Stage
 from core.ids import DOSSIER_WORKFLOW, dossier_workflow_id

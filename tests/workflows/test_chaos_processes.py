@@ -31,8 +31,8 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
-from api.demo import sample
-from api.stack import ProcessStack
+from api.cli.demo import sample
+from api.cli.stack import ProcessStack
 from core.db.engine import Database, create_engine
 from core.db.tables import SentEmail
 from core.domain.procedure import Outcome, Stage

@@ -9,9 +9,9 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
-from api.worker import WORKFLOWS
 from tests.support import CONVERTER
 from tests.workflows.recording import HISTORIES
+from workflows.registry import WORKFLOWS
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
 

@@ -1,0 +1,168 @@
+"""The ``ptce`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli import admin as admin_cli
+from core.settings import get_settings
+from core.telemetry.setup import configure as configure_telemetry
+
+app = typer.Typer(help="Service des dossiers de l’AMI PTCE.", no_args_is_help=True)
+standin = typer.Typer(help="Local stand-ins of other organisations' services (dev, tests).")
+temporal_app = typer.Typer(help="Temporal cluster set-up.")
+app.add_typer(standin, name="standin")
+app.add_typer(temporal_app, name="temporal")
+db_app = typer.Typer(help="Service database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_cli.app, name="admin")
+
+
+def _logging() -> None:
+    configure_telemetry(get_settings().telemetry)
+
+
+@app.command()
+def dev(
+    mailbox_port: Annotated[int, typer.Option(help="Mailbox web page port")] = 8025,
+    platform_port: Annotated[int, typer.Option(help="Platform stand-in port")] = 8100,
+) -> None:
+    """Start the whole embedded stack (what `make run` runs)."""
+    from api.cli import dev as dev_stack
+
+    raise typer.Exit(dev_stack.run(get_settings(), mailbox_port, platform_port))
+
+
+@app.command()
+def worker() -> None:
+    """Run a Temporal worker."""
+    from api.cli.worker import main
+
+    main()
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    _logging()
+    settings = get_settings()
+    uvicorn.run("api.app:create_app", factory=True, host=settings.api.host,
+                port=settings.api.port, log_level="info",
+                log_config=None)  # uvicorn's loggers go through configure_logging's handler
+
+
+@app.command()
+def demo(
+    count: Annotated[int, typer.Option(help="How many dossiers to file")] = 3,
+    platform_url: Annotated[str, typer.Option(help="Platform stand-in base URL")] =
+        "http://127.0.0.1:8100",
+) -> None:
+    """File sample dossiers on the platform stand-in; the service picks them up by sync."""
+    from api.cli.demo import file_demo_dossiers
+
+    for number, label in file_demo_dossiers(platform_url, count):
+        typer.echo(f"Dossier n° {number} déposé : {label}")
+    typer.echo("Ils apparaissent dans Temporal UI à la prochaine synchronisation "
+               f"(toutes les {get_settings().platform.poll_interval_seconds} s).")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             add_help_option=False)
+def bench(ctx: typer.Context) -> None:
+    """The benchmark of issue 9, on its own embedded stack (options: ptce bench --help)."""
+    from bench.run import main
+
+    raise typer.Exit(main(ctx.args))
+
+
+def _exec_standin(module: str, args: list[str]) -> None:
+    """Replaces this process by a stand-in's own entry point (``python -m standins.…``).
+
+    The product never imports the stand-ins: they play other organisations' services and are
+    not in the production image, where this command says so instead of failing on an import.
+    """
+    if importlib.util.find_spec("standins") is None:
+        typer.echo("The stand-ins are not installed here (development and tests only).", err=True)
+        raise typer.Exit(2)
+    os.execv(sys.executable, [sys.executable, "-m", module, *args])
+
+
+@standin.command("platform")
+def standin_platform(
+    port: Annotated[int, typer.Option()] = 8100,
+    db: Annotated[Path | None, typer.Option(help="SQLite file")] = None,
+) -> None:
+    """Run the démarches-simplifiées stand-in."""
+    settings = get_settings()
+    _exec_standin("standins.platform", [
+        "--port", str(port), "--db", str(db or settings.var_dir / "platform.db"),
+        "--instructeur-id", settings.platform.instructeur_id])
+
+
+@standin.command("mailbox")
+def standin_mailbox(
+    web_port: Annotated[int, typer.Option()] = 8025,
+    db: Annotated[Path | None, typer.Option(help="SQLite file")] = None,
+) -> None:
+    """Run the SMTP sink and its mailbox page."""
+    settings = get_settings()
+    _exec_standin("standins.mailbox", [
+        "--smtp-host", settings.smtp.host, "--smtp-port", str(settings.smtp.port),
+        "--web-port", str(web_port), "--db", str(db or settings.var_dir / "mailbox.db")])
+
+
+@temporal_app.command("setup")
+def temporal_setup() -> None:
+    """Register the custom search attributes on the configured cluster (idempotent)."""
+    from api.cli.temporal_setup import register_search_attributes
+
+    added = asyncio.run(register_search_attributes(get_settings().temporal))
+    typer.echo(f"Search attributes added: {', '.join(added) or 'none (all present)'}")
+
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+) -> None:
+    """Apply the migrations to the configured database (DATABASE_URL), idempotent."""
+    from core.db.engine import create_engine
+    from core.db.migrate import describe, upgrade
+
+    _logging()
+    url = get_settings().effective_database_url
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    typer.echo(f"Database {describe(url)} upgraded to {revision}.")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision and the newest one; exit code 1 when behind."""
+    from core.db.migrate import current_revision, describe, head_revision
+
+    url = get_settings().effective_database_url
+    current, head = asyncio.run(current_revision(url)), head_revision()
+    typer.echo(f"{describe(url)}: revision {current or 'none (empty database)'}, head {head}")
+    if current != head:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

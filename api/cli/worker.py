@@ -1,0 +1,125 @@
+"""The worker process: owns every client's lifetime and registers workflows and activities."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import Worker
+
+from activities.intake import IntakeActivities
+from activities.mail.activities import MailActivities
+from activities.platform.activities import PlatformActivities
+from activities.platform.client import DsClient
+from activities.store import StoreActivities
+from api.temporal import connect, metrics_runtime
+from core.db.engine import Database, create_engine
+from core.db.migrate import upgrade
+from core.db.seed import load_cra_members
+from core.ids import sync_workflow_id
+from core.links import LinkSigner
+from core.mapping import load_mapping
+from core.settings import Settings, get_settings
+from core.telemetry.setup import configure as configure_telemetry
+from core.telemetry.traces import instrument_engine, instrument_http
+from workflows.metrics import BusinessMetrics
+from workflows.registry import WORKFLOWS
+from workflows.sync import DemarcheSyncWorkflow, SyncInput
+
+log = logging.getLogger("ptce.worker")
+# SIGTERM (docker compose stop, Ctrl-C of make run): what an activity in flight gets to finish.
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+
+@dataclass
+class Resources:
+    db: Database
+    http: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def resources(settings: Settings) -> AsyncIterator[Resources]:
+    db = Database(create_engine(settings.effective_database_url))
+    instrument_engine(db.engine)
+    # Migrations to head: a fresh machine gets the schema, an existing database keeps its data.
+    await upgrade(db.engine)
+    http = httpx.AsyncClient(timeout=settings.platform.timeout_seconds)
+    try:
+        yield Resources(db=db, http=http)
+    finally:
+        await http.aclose()
+        await db.dispose()
+
+
+def build_worker(client: Client, settings: Settings, res: Resources, task_queue: str | None = None,
+                 **worker_options: object) -> Worker:
+    instrument_http(res.http)  # the platform's calls as child spans of their activity
+    ds = DsClient(res.http, settings.platform.graphql_url,
+                  settings.platform.token.get_secret_value())
+    queue = task_queue or settings.temporal.task_queue
+    store = StoreActivities(res.db)
+    mail = MailActivities(settings.smtp, res.db, LinkSigner.from_settings(settings.links),
+                          settings.api.public_base_url)
+    mapping = load_mapping(settings.platform.mapping_file)
+    platform = PlatformActivities(ds, settings.platform, mapping)
+    intake = IntakeActivities(ds, client, res.db, queue, settings.policy, mapping)
+    options: dict[str, object] = {"max_cached_workflows": settings.temporal.max_cached_workflows,
+                                  **worker_options}
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=WORKFLOWS,
+        interceptors=[BusinessMetrics()],  # tracing comes from the client's interceptors
+        activities=[
+            store.save_snapshot, store.save_record, store.cra_pair,
+            mail.send_email, mail.send_cra_link_email,
+            platform.fetch_dossier, platform.passer_en_instruction, platform.send_message,
+            platform.decide, platform.annotate,
+            intake.sync_demarche,
+        ],
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def ensure_sync(client: Client, settings: Settings) -> None:
+    """Starts the démarche's intake workflow unless it already runs."""
+    demarche = settings.platform.demarche_number
+    await client.start_workflow(
+        DemarcheSyncWorkflow.run,
+        SyncInput(demarche=demarche, interval=settings.platform_poll_interval),
+        id=sync_workflow_id(demarche), task_queue=settings.temporal.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=f"Synchronisation de la démarche {demarche}",
+    )
+
+
+async def run_worker(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    client = await connect(settings.temporal, settings.codec,
+                           runtime=metrics_runtime(settings.telemetry))
+    async with resources(settings) as res:
+        if settings.environment == "dev":
+            await load_cra_members(res.db)
+        await ensure_sync(client, settings)
+        worker = build_worker(client, settings, res, graceful_shutdown_timeout=GRACEFUL_SHUTDOWN)
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        async with worker:  # on exit: stop polling, let activities in flight finish, then stop
+            log.info("worker started on task queue %s", settings.temporal.task_queue)
+            await stop.wait()
+            log.info("stopping: activities in flight get up to %ss to finish",
+                     GRACEFUL_SHUTDOWN.total_seconds())
+
+
+def main() -> None:
+    configure_telemetry(get_settings().telemetry)
+    asyncio.run(run_worker())

@@ -1,0 +1,123 @@
+"""Instructeur mutations: the platform's checks, then the change, in one transaction.
+
+A refused mutation answers with errors as data (``{dossier: null, errors: [{message}]}``,
+HTTP 200) and changes nothing. An applied one moves ``dateDerniereModification`` and is
+written to the ``mutations`` log, so tests can count what was applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from standins.platform import messaging, private_annotations, rules
+from standins.platform.context import Platform
+from standins.platform.dossier_view import dossier_view
+from standins.platform.ids import decode_number
+from standins.platform.outcome import Outcome, applied, refused
+from standins.platform.queries import not_found, visible_dossier
+from standins.platform.records import ACCEPTE, EN_INSTRUCTION, REFUSE, SANS_SUITE, DossierRecord
+from standins.platform.writes import Writer
+
+Payload = dict[str, Any]
+Change = Callable[[Platform, Writer, DossierRecord, dict[str, Any]], Outcome]
+Locate = Callable[[Writer, dict[str, Any]], DossierRecord | None]
+
+# state reached -> traitement event, for the three decisions
+_DECISION_EVENTS = {ACCEPTE: "accepte", REFUSE: "refuse", SANS_SUITE: "classe_sans_suite"}
+
+
+def mutation_root(platform: Platform) -> dict[str, Callable[..., Payload]]:
+    def run(name: str, change: Change, locate: Locate | None = None) -> Callable[..., Payload]:
+        return lambda input: _run(platform, name, change, locate or _by_dossier_id, input)
+
+    return {
+        "dossierPasserEnInstruction": run("dossierPasserEnInstruction", _passer_en_instruction),
+        "dossierAccepter": run("dossierAccepter", _decide(ACCEPTE)),
+        "dossierRefuser": run("dossierRefuser", _decide(REFUSE)),
+        "dossierClasserSansSuite": run("dossierClasserSansSuite", _decide(SANS_SUITE)),
+        "dossierEnvoyerMessage": run("dossierEnvoyerMessage", messaging.envoyer_message),
+        "dossierAnnulerDemandeCorrection": run(
+            "dossierAnnulerDemandeCorrection",
+            messaging.annuler_demande_correction,
+            messaging.dossier_of_message,
+        ),
+        "dossierModifierAnnotations": run("dossierModifierAnnotations", private_annotations.modifier),
+    }
+
+
+def _run(platform: Platform, name: str, change: Change, locate: Locate, input: dict[str, Any]) -> Payload:
+    with platform.store.write() as tx:
+        record = locate(tx, input)
+        if record is None or record.deleted_at is not None:
+            # The platform loads the ids before the mutation runs; its RecordNotFound is
+            # reported against the field's type, i.e. the payload.
+            raise not_found(f"{name[0].upper()}{name[1:]}Payload")
+        outcome = change(platform, tx, record, input)
+        if outcome.applied:
+            tx.log_mutation(name, record.number, input, tx.tick())
+    payload = {key: value() if callable(value) else value for key, value in outcome.payload.items()}
+    payload["errors"] = [{"message": message} for message in outcome.errors] or None
+    payload["clientMutationId"] = input.get("clientMutationId")
+    return payload
+
+
+def _by_dossier_id(tx: Writer, input: dict[str, Any]) -> DossierRecord | None:
+    number = decode_number(input["dossierId"], "Dossier")
+    return None if number is None else tx.dossier(number)
+
+
+def _reread(platform: Platform, number: int) -> Callable[[], Payload | None]:
+    """The dossier as it is after the commit, built once the transaction is over."""
+
+    def view() -> Payload | None:
+        record = visible_dossier(platform, number)
+        return None if record is None else dossier_view(platform, record)
+
+    return view
+
+
+def _passer_en_instruction(
+    platform: Platform, tx: Writer, dossier: DossierRecord, input: dict[str, Any]
+) -> Outcome:
+    pending = tx.pending_correction(dossier.number) is not None
+    error = rules.passer_en_instruction_error(dossier, pending) or rules.instructeur_error(
+        input["instructeurId"], platform.instructeur_id
+    )
+    if error:
+        return refused(error)
+    now = tx.tick()
+    tx.set_state(dossier.number, EN_INSTRUCTION, now)
+    tx.add_traitement(
+        dossier.number,
+        EN_INSTRUCTION,
+        "passe_en_instruction",
+        now,
+        instructeur_email=platform.instructeur_email,
+    )
+    return applied(dossier=_reread(platform, dossier.number))
+
+
+def _decide(state: str) -> Change:
+    """accepter, refuser, classer sans suite: from ``en_instruction`` to ``state``."""
+
+    def change(platform: Platform, tx: Writer, dossier: DossierRecord, input: dict[str, Any]) -> Outcome:
+        error = rules.terminer_error(dossier) or rules.instructeur_error(
+            input["instructeurId"], platform.instructeur_id
+        )
+        if error:
+            return refused(error)
+        now = tx.tick()
+        motivation = input.get("motivation")
+        tx.set_state(dossier.number, state, now, motivation=motivation)
+        tx.add_traitement(
+            dossier.number,
+            state,
+            _DECISION_EVENTS[state],
+            now,
+            motivation=motivation,
+            instructeur_email=platform.instructeur_email,
+        )
+        return applied(dossier=_reread(platform, dossier.number))
+
+    return change

@@ -1,0 +1,60 @@
+"""``dossierModifierAnnotations``: several private annotations in one call.
+
+As on the platform, each annotation is checked on its own: an unknown id or a value of the
+wrong kind adds an error, and the valid ones are saved all the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from standins.platform import rules
+from standins.platform.champs import champ_view, file_url
+from standins.platform.context import Platform
+from standins.platform.outcome import Outcome, refused
+from standins.platform.records import DossierRecord
+from standins.platform.referentiel import region_code
+from standins.platform.writes import Writer
+
+# TypeDeChamp -> key of AnnotationValueInput that may set it (the platform's accepted types
+# that the stand-in's champ views know how to show).
+_VALUE_KEYS: dict[str, str] = {
+    "text": "text",
+    "textarea": "textarea",
+    "checkbox": "checkbox",
+    "yes_no": "yesNo",
+    "drop_down_list": "dropDownList",
+    "multiple_drop_down_list": "multipleDropDownList",
+    "regions": "regions",
+}
+
+
+def modifier(platform: Platform, tx: Writer, dossier: DossierRecord, input: dict[str, Any]) -> Outcome:
+    forbidden = rules.instructeur_error(input["instructeurId"], platform.instructeur_id)
+    if forbidden:
+        return refused(forbidden)
+    errors: list[str] = []
+    accepted: dict[str, Any] = {}
+    for item in input["annotations"]:
+        annotation_id = item["id"]
+        definition = platform.demarche.annotation_by_id.get(annotation_id)
+        key = _VALUE_KEYS.get(definition.type_de_champ) if definition else None
+        if definition is None or key is None:
+            errors.append(rules.annotation_not_found(annotation_id))
+            continue
+        value = item["value"].get(key)
+        if value is None:
+            errors.append(rules.annotation_wrong_type(annotation_id))
+            continue
+        accepted[annotation_id] = region_code(value) or value if key == "regions" else value
+    if not accepted:
+        return Outcome({"annotations": []}, errors, applied=False)
+    now = tx.tick()
+    saved = {key: {"value": value, "updated_at": now} for key, value in accepted.items()}
+    tx.set_annotations(dossier.number, {**dossier.annotations, **saved}, now)
+    url = file_url(platform.base_url, dossier.number)
+    views = [
+        champ_view(platform.demarche.annotation_by_id[key], value, now, url)
+        for key, value in accepted.items()
+    ]
+    return Outcome({"annotations": views}, errors, applied=True)

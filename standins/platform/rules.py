@@ -1,0 +1,71 @@
+"""The platform's state rules for instructeur mutations, with its exact French messages.
+
+Sources: ``app/graphql/mutations/dossier_*.rb`` (``authorized?``), ``DossierHelper#
+dossier_display_state`` and ``DossierCorrectableConcern`` in demarche.numerique.gouv.fr.
+Each check returns the message the platform puts in the payload's ``errors``, or None.
+The platform checks the state first and the instructeur's access second; so do we.
+"""
+
+from __future__ import annotations
+
+from standins.platform.records import (
+    ACCEPTE,
+    EN_CONSTRUCTION,
+    EN_INSTRUCTION,
+    REFUSE,
+    SANS_SUITE,
+    DossierRecord,
+)
+
+# config/locales/models/dossier/fr.yml, lower-cased as the mutations do.
+STATE_LABELS: dict[str, str] = {
+    EN_CONSTRUCTION: "en construction",
+    EN_INSTRUCTION: "en instruction",
+    ACCEPTE: "accepté",
+    REFUSE: "refusé",
+    SANS_SUITE: "classé sans suite",
+}
+
+INSTRUCTEUR_FORBIDDEN = "L’instructeur n’a pas les droits d’accès à ce dossier"
+PENDING_CORRECTION = "Le dossier est en attente de correction"
+CORRECTION_ALREADY_PENDING = "Une demande de correction est déjà en attente sur ce dossier"
+EMPTY_MESSAGE = "Votre message ne peut être vide"
+
+
+def already(state: str) -> str:
+    return f"Le dossier est déjà {STATE_LABELS[state]}"
+
+
+def passer_en_instruction_error(dossier: DossierRecord, pending_correction: bool) -> str | None:
+    if dossier.state != EN_CONSTRUCTION:
+        return already(dossier.state)
+    if pending_correction:
+        return PENDING_CORRECTION
+    return None
+
+
+def terminer_error(dossier: DossierRecord) -> str | None:
+    """accepter, refuser and classer sans suite all start from ``en_instruction``."""
+    return None if dossier.state == EN_INSTRUCTION else already(dossier.state)
+
+
+def correction_error(dossier: DossierRecord, pending_correction: bool) -> str | None:
+    if pending_correction:
+        return CORRECTION_ALREADY_PENDING
+    if dossier.state not in (EN_CONSTRUCTION, EN_INSTRUCTION):
+        label = STATE_LABELS[dossier.state]
+        return f"Le dossier ne peut pas faire l’objet d’une demande de correction car il est {label}"
+    return None
+
+
+def instructeur_error(instructeur_id: str, allowed_id: str) -> str | None:
+    return None if instructeur_id == allowed_id else INSTRUCTEUR_FORBIDDEN
+
+
+def annotation_not_found(annotation_id: str) -> str:
+    # The platform really opens with U+2018 here, unlike its other messages.
+    return f'L‘annotation "{annotation_id}" n’existe pas'
+
+
+def annotation_wrong_type(annotation_id: str) -> str:
+    return f'L‘annotation "{annotation_id}" n’est pas de type attendu'

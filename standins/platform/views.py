@@ -1,0 +1,83 @@
+"""Démarche-level objects as the dicts the GraphQL default resolver walks.
+
+Keys are schema field names; a callable value is a field with arguments (or an expensive
+one) and is called with the field's arguments. Only what a client may select is built.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from standins.platform.clock import PARIS, api_datetime, to_us
+from standins.platform.context import Platform
+from standins.platform.demarche import ChampDefinition
+from standins.platform.ids import encode_id
+
+PUBLISHED_AT = to_us(datetime(2026, 1, 5, 9, 0, tzinfo=PARIS))
+
+
+def profile(profile_type: str, key: int | str, email: str) -> dict[str, Any]:
+    return {"id": encode_id(profile_type, key), "email": email}
+
+
+def instructeur(platform: Platform) -> dict[str, Any]:
+    return {"id": platform.instructeur_id, "email": platform.instructeur_email}
+
+
+def groupe_instructeur(platform: Platform) -> dict[str, Any]:
+    return {
+        "id": encode_id("GroupeInstructeur", 1),
+        "number": 1,
+        "label": "défaut",
+        "closed": False,
+        "instructeurs": [instructeur(platform)],
+    }
+
+
+def descriptor(champ: ChampDefinition) -> dict[str, Any]:
+    return {
+        "__typename": champ.descriptor_typename,
+        "id": champ.id,
+        "label": champ.label,
+        "description": None,
+        "required": False,
+        "type": champ.type_de_champ,
+        "champDescriptors": None,
+        "condition": None,
+        "conditionExpression": None,
+        "options": list(champ.options) if champ.options is not None else None,
+        "otherOption": False,
+    }
+
+
+def revision(platform: Platform) -> dict[str, Any]:
+    return {
+        "id": encode_id("ProcedureRevision", platform.demarche.number),
+        "champDescriptors": [descriptor(champ) for champ in platform.demarche.champs],
+        "annotationDescriptors": [descriptor(champ) for champ in platform.demarche.annotations],
+        "dateCreation": api_datetime(PUBLISHED_AT),
+        "datePublication": api_datetime(PUBLISHED_AT),
+        "ineligibilite": None,
+    }
+
+
+def demarche_descriptor(platform: Platform) -> dict[str, Any]:
+    demarche = platform.demarche
+    return {
+        "id": encode_id("Procedure", demarche.number),
+        "number": demarche.number,
+        "title": demarche.title,
+        "description": demarche.title,
+        "state": "publiee",
+        "dateCreation": api_datetime(PUBLISHED_AT),
+        "datePublication": api_datetime(PUBLISHED_AT),
+        "dateDerniereModification": api_datetime(PUBLISHED_AT),
+        "dureeConservationDossiers": 12,
+        "dossiersCount": lambda: sum(1 for d in platform.store.dossiers() if d.deleted_at is None),
+        "forIndividual": True,
+        "opendata": False,
+        "revision": lambda: revision(platform),
+        "tags": [],
+        "zones": [],
+    }

@@ -1,0 +1,10 @@
+"""The dossier workflow, one part per module, each building on the one before:
+
+``state`` (what the dossier holds and shows) → ``consultations`` (the CRA child workflows) →
+``notification`` (the end) → ``bessii`` (BESSII's waits and Updates) → ``amendments`` (admin
+Updates) → ``workflow`` (the procedure: ``run``, receipt, completeness).
+"""
+
+from workflows.dossier.workflow import DossierWorkflow
+
+__all__ = ["DossierWorkflow"]

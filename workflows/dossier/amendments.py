@@ -1,0 +1,223 @@
+"""Admin amendments of a running dossier: audited Updates with validators (withdrawal, referent
+email, regions, send-back), and the consultation changes they cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from core.domain.admin import BackTo, ReferentCorrection, RegionCorrection, SendBack, Withdrawal
+    from core.domain.cra import ConsultationView
+    from core.domain.procedure import OPINION_LABELS, ConsultationStatus, Outcome, Stage
+    from core.domain.regions import region_name
+    from core.rules.completeness import check_completeness
+    from workflows.payloads import AdmissibilityDecision, DecisionRequest, DossierStatus
+
+# The parts of the dossier workflow build on each other (workflow code: not passed through).
+from workflows.dossier.bessii import BessiiDecisions
+from workflows.dossier.state import NEXT_STEP
+
+RECHECK_PATCH = "admin-recheck-v1"
+
+
+class Amendments(BessiiDecisions):
+    # New handlers only: they add nothing to the command sequence of old histories.
+
+    @workflow.update(name="withdraw")
+    def withdraw(self, request: Withdrawal) -> DossierStatus:
+        """The applicant asked to withdraw: the normal end *sans suite* (platform, applicant and
+        CRA emails), with the applicant's request as motivation."""
+        motivation = f"Retrait à la demande du porteur de projet : {request.reason}"
+        if self._admissibility is None:
+            self._admissibility = AdmissibilityDecision(agent=request.agent, admissible=False,
+                                                        reason=motivation)
+        else:
+            self._decision = DecisionRequest(agent=request.agent, outcome=Outcome.SANS_SUITE,
+                                             motivation=motivation)
+        self._step("Retrait du dossier à la demande du porteur de projet", by=request.agent.name)
+        return self.status()
+
+    @withdraw.validator
+    def _validate_withdraw(self, request: Withdrawal) -> None:
+        waiting = (self._stage is Stage.ADMISSIBILITY and self._admissibility is None) or (
+            self._stage is Stage.INSTRUCTION and self._decision is None)
+        if not waiting:
+            raise ApplicationError(f"cannot withdraw at stage {self._stage}", type="WrongStage")
+
+    @workflow.update(name="correct_referent_email")
+    def correct_referent_email(self, correction: ReferentCorrection) -> DossierStatus:
+        assert self._dossier is not None
+        self._referent_email = correction.referent_email
+        self._dossier = self._corrected(self._dossier)
+        self._report = check_completeness(self._dossier, self._policy.budgets)
+        # While awaiting a correction, the wait re-reads the dossier and re-checks it. The flag
+        # also survives a correction arriving before the wait; executions corrected before it
+        # existed replay with the old one (it could be lost, never re-read twice).
+        if workflow.patched(RECHECK_PATCH):
+            self._recheck = True
+        else:
+            self._changed = True
+        self._step(f"Courriel du référent corrigé : {correction.reason}", by=correction.agent.name)
+        return self.status()
+
+    @correct_referent_email.validator
+    def _validate_referent(self, correction: ReferentCorrection) -> None:
+        if self._dossier is None or self._stage in (Stage.NOTIFICATION, Stage.CLOSED):
+            raise ApplicationError(f"cannot correct at stage {self._stage}", type="WrongStage")
+
+    def _check_amendable(self) -> None:
+        """Amendments that touch the consultations: only before BESSII's decision, one at a time."""
+        if (self._dossier is None or self._stage in (Stage.NOTIFICATION, Stage.CLOSED)
+                or self._decision is not None or self._deleted):
+            raise ApplicationError(f"cannot amend at stage {self._stage}", type="WrongStage")
+        if self._opening or self._amending:
+            raise ApplicationError("consultations are being opened or closed: retry shortly",
+                                   type="Busy")
+
+    async def _amend(self, change: Callable[[], Awaitable[None]]) -> None:
+        # Counted so that the run closes the consultations only once the change is complete.
+        self._amending += 1
+        try:
+            await change()
+        finally:
+            self._amending -= 1
+        self._stage_deadline = self._cra_deadline()
+
+    def _reserve(self, region: str, round_: int) -> None:
+        """A consultation about to open: pending at once (a decision now needs an override)."""
+        self._rounds[region] = round_
+        self._finished.discard(region)
+        self._consultations[region] = ConsultationView(region=region)
+
+    @workflow.update(name="correct_regions")
+    async def correct_regions(self, correction: RegionCorrection) -> DossierStatus:
+        """Corrects the regions (and, if given, the fragile-territory flags), then re-checks.
+
+        Before the consultations open (reception, awaiting a correction), the corrected regions
+        are simply the ones consulted later; completeness is checked again (while awaiting a
+        correction, the dossier is re-read and re-checked as after an applicant's change).
+        Once they are open, the consultations follow the regions, as a BESSII admin would do
+        by hand: a region no longer concerned has its consultation closed (``skipped`` if its
+        CRA had not answered; an opinion it gave no longer counts: it stays in the history and
+        the steps, not in the decision nor its information email); a region added is consulted
+        with a full deadline (a new round if it was consulted before: fresh links and emails);
+        a region kept keeps its consultation and its answer. BESSII's territory reading at
+        admissibility is replaced by corrected flags; eligibility criteria already recorded
+        stay, with a step asking to review the territorial anchoring.
+        Refused once BESSII has decided (or the dossier was deleted): nothing changes.
+        """
+        assert self._dossier is not None
+        by = correction.agent.name
+        self._regions = list(correction.regions)
+        if correction.territory is not None:
+            self._territory = correction.territory
+            if self._admissibility is not None and self._admissibility.territory is not None:
+                self._admissibility = self._admissibility.model_copy(
+                    update={"territory": correction.territory})
+        self._dossier = self._corrected(self._dossier)
+        self._report = check_completeness(self._dossier, self._policy.budgets)
+        self._recheck = True  # while awaiting a correction, the wait re-reads and re-checks
+        names = ", ".join(region_name(r) for r in correction.regions)
+        self._step(f"Région(s) corrigée(s) : {names} ({correction.reason})", by=by)
+        if self._eligibility is not None:
+            self._step("Critères d’éligibilité enregistrés avant la correction : ancrage "
+                       "territorial à revoir", by=by)
+        if self._rounds:  # the consultations are open: they follow the regions
+            await self._amend(lambda: self._follow_regions(by))
+        self._publish(NEXT_STEP.get(self._stage, ""))
+        return self.status()
+
+    @correct_regions.validator
+    def _validate_regions(self, correction: RegionCorrection) -> None:
+        self._check_amendable()
+        assert self._dossier is not None
+        territory = correction.territory
+        if correction.regions == self._dossier.regions and (
+                territory is None or territory == self._dossier.territory):
+            raise ApplicationError("nothing to correct", type="NoChange")
+
+    async def _follow_regions(self, by: str) -> None:
+        assert self._dossier is not None
+        wanted = self._dossier.regions
+        removed = [r for r in self._consultations if r not in wanted]
+        added = {r: self._rounds.get(r, 0) + 1 for r in wanted if r not in self._consultations}
+        closing = [self._consultation_id(r) for r in removed if r not in self._finished]
+        for region in removed:
+            view = self._consultations.pop(region)
+            self._members.pop(region, None)
+            lost = " ; son avis n’est plus pris en compte" if view.opinion else ""
+            self._step(f"Consultation de la CRA {region_name(region)} close : région plus "
+                       f"concernée{lost}", by=by)
+        for region, round_ in added.items():
+            self._reserve(region, round_)
+        self._consultations = {r: self._consultations[r] for r in wanted}  # main region first
+        for workflow_id in closing:
+            await self._signal_close(workflow_id)
+        for region, round_ in added.items():
+            await self._open_consultation(region, round_)
+
+    @workflow.update(name="send_back")
+    async def send_back(self, request: SendBack) -> DossierStatus:
+        """Sends the dossier back to an earlier stage, before BESSII's decision.
+
+        ``admissibility`` (from the final instruction): BESSII's admissibility is cleared and
+        must be confirmed again; the eligibility criteria and every CRA answer stay. The BESSII
+        reminders of this new lap have keys of their own.
+        ``consultation`` (from admissibility or instruction): the CRA(s) named (all when none
+        is named) are consulted again in a new round ``r<n+1>``: the previous round is closed,
+        its opinion is replaced (kept in its own history and in the steps, no longer counted)
+        and the current pair receives new links. Committees not named keep their answers. A
+        consultation still waiting for its first answer is refused (extend its deadline or
+        resend the link instead). The stage stays; at instruction the decision waits for the
+        new opinion (or an override reason), as for any open consultation.
+        """
+        by = request.agent.name
+        if request.to is BackTo.ADMISSIBILITY:
+            self._admissibility = None
+            self._passes += 1
+            self._sent_back = True  # wakes the run, waiting for the decision
+            self._step(f"Renvoyé à l’examen de la recevabilité : {request.reason}", by=by)
+            self._enter(Stage.ADMISSIBILITY, self._cra_deadline(),
+                        NEXT_STEP[Stage.ADMISSIBILITY])
+        else:
+            await self._amend(lambda: self._reconsult(request.regions or list(self._consultations),
+                                                      request.reason, by))
+            self._publish(NEXT_STEP.get(self._stage, ""))
+        return self.status()
+
+    @send_back.validator
+    def _validate_send_back(self, request: SendBack) -> None:
+        self._check_amendable()
+        if self._stage not in (Stage.ADMISSIBILITY, Stage.INSTRUCTION):
+            raise ApplicationError(f"cannot send back at stage {self._stage}", type="WrongStage")
+        if request.to is BackTo.ADMISSIBILITY and self._stage is not Stage.INSTRUCTION:
+            raise ApplicationError("admissibility is not an earlier stage here",
+                                   type="NotBackwards")
+        if request.to is BackTo.CONSULTATION:
+            regions = request.regions or list(self._consultations)
+            if any(r not in self._consultations for r in regions):
+                raise ApplicationError("region not consulted on this dossier",
+                                       type="NotConsulted")
+            if any(self._consultations[r].status is ConsultationStatus.PENDING for r in regions):
+                raise ApplicationError("consultation still waiting for its answer",
+                                       type="ConsultationOpen")
+
+    async def _reconsult(self, regions: list[str], reason: str, by: str) -> None:
+        closing = [self._consultation_id(r) for r in regions if r not in self._finished]
+        rounds = {r: self._rounds[r] + 1 for r in regions}
+        for region, round_ in rounds.items():
+            view = self._consultations[region]
+            before = (f"avis {OPINION_LABELS[view.opinion.opinion]}" if view.opinion
+                      else f"consultation {view.status.value}")
+            self._step(f"CRA {region_name(region)} consultée à nouveau (tour {round_}) : "
+                       f"{reason} ; {before} du tour précédent remplacé", by=by)
+            self._reserve(region, round_)
+        for workflow_id in closing:
+            await self._signal_close(workflow_id)
+        for region, round_ in rounds.items():
+            await self._open_consultation(region, round_)
+

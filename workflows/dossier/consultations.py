@@ -1,0 +1,134 @@
+"""The CRA consultations of a dossier: one child workflow per region and round, opened, followed,
+closed; the opinions, moved deadlines and member changes they report to the dossier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.store import StoreActivities
+    from core.domain.admin import DeadlineNotice
+    from core.domain.cra import ConsultationView
+    from core.domain.procedure import OPINION_LABELS, ConsultationStatus, Stage
+    from core.domain.regions import region_name
+    from core.ids import consultation_workflow_id
+    from workflows import options
+    from workflows.consultation import (
+        DEADLINE_SIGNAL,
+        MEMBERS_SIGNAL,
+        OPINION_SIGNAL,
+        CraConsultationWorkflow,
+    )
+    from workflows.payloads import (
+        ConsultationInput,
+        ConsultationResult,
+        MembersNotice,
+        OpinionNotice,
+    )
+
+# The parts of the dossier workflow build on each other (workflow code: not passed through).
+from workflows.dossier.state import NEXT_STEP, DossierState
+
+
+class Consultations(DossierState):
+    async def _start_consultations(self) -> list[asyncio.Task[None]]:
+        """Opens one consultation per region; the list grows when an admin opens another."""
+        assert self._dossier is not None
+        self._opening = True  # region corrections wait for the end of the loop below
+        for region in self._dossier.regions:
+            await self._open_consultation(region, 1)
+        self._opening = False
+        return self._tasks
+
+    async def _open_consultation(self, region: str, round_: int) -> None:
+        assert self._dossier is not None
+        members = await workflow.execute_activity_method(
+            StoreActivities.cra_pair, region,
+            **options.local(f"Binôme CRA {region_name(region)}"))
+        self._members[region] = members
+        start = workflow.now()
+        deadline = start + self._policy.cra_deadline
+        again = f" (tour {round_})" if round_ > 1 else ""
+        handle = await workflow.start_child_workflow(
+            CraConsultationWorkflow.run,
+            ConsultationInput(
+                number=self._number, demarche=self._input.demarche, region=region,
+                round=round_, members=members, deadline=deadline,
+                reminders=[start + o for o in self._policy.cra_reminder_offsets()],
+                project=self._dossier.project_name, structure=self._dossier.structure.name),
+            # A new round, a new id: its emails get keys of their own (sent, not deduplicated).
+            id=consultation_workflow_id(self._number, region, round_),
+            static_summary=f"Consultation CRA {region_name(region)}{again} · "
+                           f"dossier n° {self._number}",
+        )
+        self._rounds[region] = round_
+        self._consultations[region] = ConsultationView(region=region, deadline=deadline)
+        self._step(f"Consultation de la CRA {region_name(region)} ouverte{again}")
+        self._tasks.append(asyncio.create_task(self._follow(region, round_, handle)))
+
+    async def _follow(self, region: str, round_: int, handle: workflow.ChildWorkflowHandle[
+            CraConsultationWorkflow, ConsultationResult]) -> None:
+        result = await handle
+        if self._rounds.get(region) != round_ or region not in self._consultations:
+            return  # superseded by a new round, or the region is no longer concerned
+        self._finished.add(region)
+        view = self._consultations[region]
+        view.status, view.opinion = result.status, result.opinion or view.opinion
+        view.reminders_sent = result.reminders_sent
+        self._step(f"Consultation de la CRA {region_name(region)} terminée ({result.status})")
+        self._publish("décision du BESSII" if self._stage is Stage.INSTRUCTION
+                      else "confirmation de la recevabilité par le BESSII")
+
+    async def _close_consultations(self, tasks: list[asyncio.Task[None]]) -> None:
+        if self._amending:  # an admin Update is opening or closing a consultation: let it end
+            await workflow.wait_condition(lambda: not self._amending)
+        for region in list(self._consultations):
+            if region not in self._finished:
+                await self._signal_close(self._consultation_id(region))
+        await asyncio.gather(*tasks)
+
+    async def _signal_close(self, workflow_id: str) -> None:
+        handle = workflow.get_external_workflow_handle(workflow_id)
+        # It may have ended meanwhile (deadline reached): its result arrives by its handle.
+        with contextlib.suppress(ApplicationError):
+            await handle.signal(CraConsultationWorkflow.close)
+
+    @workflow.signal(name=OPINION_SIGNAL)
+    def _on_opinion(self, notice: OpinionNotice) -> None:
+        view = self._consultations.get(notice.region)
+        if view is None or notice.round != self._rounds.get(notice.region, 1):
+            return  # a region no longer concerned, or a round an admin replaced
+        view.opinion, view.status = notice.opinion, ConsultationStatus.ANSWERED
+        label = OPINION_LABELS[notice.opinion.opinion]
+        self._step(f"Avis de la CRA {region_name(notice.region)} : {label}",
+                   by=notice.opinion.amended_by[-1] if notice.opinion.amended_by
+                   else notice.opinion.written_by)
+        self._publish("décision du BESSII" if self._stage is Stage.INSTRUCTION
+                      else "confirmation de la recevabilité par le BESSII")
+
+    @workflow.query(name="consultation_ids")
+    def consultation_ids(self) -> dict[str, str]:
+        """The current round's workflow id of each region consulted (what admin tools amend)."""
+        return {region: self._consultation_id(region) for region in self._consultations}
+
+    @workflow.signal(name=DEADLINE_SIGNAL)
+    def _on_deadline(self, notice: DeadlineNotice) -> None:
+        """An admin moved a consultation's deadline: the dossier shows and lists the new one."""
+        view = self._consultations.get(notice.region)
+        if view is None or notice.round != self._rounds.get(notice.region, 1):
+            return
+        view.deadline = notice.deadline
+        if self._stage in (Stage.ADMISSIBILITY, Stage.INSTRUCTION):
+            self._stage_deadline = self._cra_deadline()
+            self._publish(NEXT_STEP[self._stage])
+
+    @workflow.signal(name=MEMBERS_SIGNAL)
+    def _on_members(self, notice: MembersNotice) -> None:
+        if notice.region in self._members:
+            self._members[notice.region] = notice.members
+

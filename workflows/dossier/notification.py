@@ -1,0 +1,78 @@
+"""The end of a dossier: the decision written on the platform and sent by email, or the
+applicant's deletion on the platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.platform.activities import PlatformActivities
+    from activities.platform.models import PlatformAnnotations, PlatformDecision
+    from core.domain.procedure import OPINION_LABELS, STAGE_LABELS, Stage
+    from core.domain.regions import region_name
+    from workflows import options, tracing
+    from workflows.payloads import DecisionRequest, DossierResult
+
+# The parts of the dossier workflow build on each other (workflow code: not passed through).
+from workflows.dossier.consultations import Consultations
+
+
+class Notification(Consultations):
+    def _opinions_summary(self) -> str:
+        parts = []
+        for region, view in self._consultations.items():
+            label = OPINION_LABELS[view.opinion.opinion] if view.opinion else view.status.value
+            parts.append(f"{region_name(region)} : {label}")
+        return "; ".join(parts) or "aucune CRA consultée"
+
+    async def _notify(self) -> DossierResult:
+        decision = self._decision
+        assert decision is not None and self._dossier is not None
+        self._enter(Stage.NOTIFICATION, None, "notification de la décision")
+        with tracing.continuing(self._decision_trace):
+            return await self._notify_decision(decision)
+
+    async def _notify_decision(self, decision: DecisionRequest) -> DossierResult:
+        assert self._dossier is not None
+        await workflow.execute_activity_method(
+            PlatformActivities.annotate,
+            PlatformAnnotations(number=self._number, opinions=self._opinions_summary(),
+                                stage=STAGE_LABELS[Stage.CLOSED]),
+            **options.external("Annotations privées sur la plateforme"))
+        await workflow.execute_activity_method(
+            PlatformActivities.decide,
+            PlatformDecision(number=self._number, outcome=decision.outcome,
+                             motivation=decision.motivation),
+            **options.external(f"Décision sur la plateforme : {decision.outcome}"))
+        extra = {"outcome": decision.outcome.value, "motivation": decision.motivation}
+        await self._email("decision-applicant", "decision_applicant",
+                          self._dossier.contact_emails, "Courriel de décision au porteur", extra)
+        consulted = [m.email for region in self._consultations for m in self._members[region]]
+        await self._email("decision-cra", "decision_cra_info", consulted,
+                          "Information des CRA consultées", extra)
+        self._stage = Stage.CLOSED
+        self._step("Décision notifiée")
+        self._publish("aucune : dossier clos")
+        await self._record(outcome=decision.outcome.value, motivation=decision.motivation,
+                           decided_by=decision.agent.id, decided_at=workflow.now(),
+                           details={"opinions": self._opinions_summary()})
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return DossierResult(number=self._number, outcome=decision.outcome,
+                             motivation=decision.motivation, decided_by=decision.agent.id,
+                             consultations=list(self._consultations.values()))
+
+    async def _withdraw(self, tasks: list[asyncio.Task[None]]) -> DossierResult:
+        """The dossier was deleted on the platform: stop, tell nobody, keep the record."""
+        await self._close_consultations(tasks)
+        self._stage = Stage.CLOSED
+        self._step("Dossier supprimé sur la plateforme par le porteur de projet")
+        self._publish("aucune : dossier retiré")
+        await self._record(details={"withdrawn": True})
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return DossierResult(number=self._number, outcome=None,
+                             motivation="Dossier retiré par le porteur de projet",
+                             consultations=list(self._consultations.values()))
+
