@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from core.domain.regions import region_name
     from core.ids import CONSULTATION_WORKFLOW
     from core.summaries import format_utc
-    from workflows import options
+    from workflows import options, patches
     from workflows import search_attributes as sa
     from workflows.payloads import (
         ConsultationInput,
@@ -45,13 +45,6 @@ with workflow.unsafe.imports_passed_through():
 OPINION_SIGNAL = "cra_opinion"
 MEMBERS_SIGNAL = "cra_members"
 DEADLINE_SIGNAL = "cra_deadline"
-# Executions started before the admin amendments wait on fixed timers: they cannot re-arm them.
-AMENDMENTS_PATCH = "admin-amendments-v1"
-# Deadlines moved before this told nobody: the dossier kept showing the old one.
-DEADLINE_NOTICE_PATCH = "deadline-notice-v1"
-# The answer's Update returns once the notice to the dossier is sent, not once it is delivered:
-# one workflow-task round trip less for the member waiting on the page.
-PROMPT_ANSWER_PATCH = "prompt-answer-v1"
 
 
 @workflow.defn(name=CONSULTATION_WORKFLOW)
@@ -63,7 +56,7 @@ class CraConsultationWorkflow:
         self._opinion: RecordedOpinion | None = None
         self._closed = False
         self._reminders = 0
-        self._movable = False  # set by the run once past the AMENDMENTS_PATCH marker
+        self._movable = False  # set by the run once past the ADMIN_AMENDMENTS marker
         self._resends = 0
         self._replacements = 0
         self._skip_reason: str | None = None
@@ -118,7 +111,7 @@ class CraConsultationWorkflow:
     @workflow.run
     async def run(self, input: ConsultationInput) -> ConsultationResult:
         # First thing, so that an amendment is accepted as soon as the consultation exists.
-        self._movable = workflow.patched(AMENDMENTS_PATCH)
+        self._movable = workflow.patched(patches.ADMIN_AMENDMENTS.id)
         self._publish("consultation")
         await self._send_links("cra_invitation", "invitation")
         region = region_name(input.region)
@@ -183,7 +176,7 @@ class CraConsultationWorkflow:
             notice = workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 OPINION_SIGNAL, OpinionNotice(region=self._input.region, opinion=opinion,
                                               round=self._input.round))
-            if workflow.patched(PROMPT_ANSWER_PATCH):
+            if workflow.patched(patches.PROMPT_ANSWER.id):
                 # Sent in this workflow task, in answer order; the run awaits its delivery.
                 self._notices.append(asyncio.ensure_future(notice))
             else:
@@ -218,7 +211,7 @@ class CraConsultationWorkflow:
         parent = workflow.info().parent
         # A new command in an existing handler: executions that already moved a deadline
         # replay without it.
-        if parent is not None and workflow.patched(DEADLINE_NOTICE_PATCH):
+        if parent is not None and workflow.patched(patches.DEADLINE_NOTICE.id):
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 DEADLINE_SIGNAL, DeadlineNotice(region=self._input.region,
                                                 round=self._input.round, deadline=self._deadline))

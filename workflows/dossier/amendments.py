@@ -15,13 +15,12 @@ with workflow.unsafe.imports_passed_through():
     from core.domain.procedure import OPINION_LABELS, ConsultationStatus, Outcome, Stage
     from core.domain.regions import region_name
     from core.rules.completeness import check_completeness
+    from workflows import patches
     from workflows.payloads import AdmissibilityDecision, DecisionRequest, DossierStatus
 
 # The parts of the dossier workflow build on each other (workflow code: not passed through).
 from workflows.dossier.bessii import BessiiDecisions
 from workflows.dossier.state import NEXT_STEP
-
-RECHECK_PATCH = "admin-recheck-v1"
 
 
 class Amendments(BessiiDecisions):
@@ -57,7 +56,7 @@ class Amendments(BessiiDecisions):
         # While awaiting a correction, the wait re-reads the dossier and re-checks it. The flag
         # also survives a correction arriving before the wait; executions corrected before it
         # existed replay with the old one (it could be lost, never re-read twice).
-        if workflow.patched(RECHECK_PATCH):
+        if workflow.patched(patches.ADMIN_RECHECK.id):
             self._recheck = True
         else:
             self._changed = True

@@ -1,0 +1,44 @@
+"""The register of ``workflow.patched`` markers: each change to workflow code that running
+executions must not see, with the release it came in and the condition to retire it.
+
+A patch lives in three steps (Temporal's own procedure):
+1. ``workflow.patched(ID)`` guards the new code; executions started before it replay the old.
+2. Once no execution that may still replay started before the release (open ones, and closed
+   ones still inside the namespace's retention that an admin could reset), the old branch is
+   deleted and the call becomes ``workflow.deprecate_patch(ID)``.
+3. Once no open execution holds the marker any more, the call is removed.
+``ptce admin replay --query`` over the cluster's open executions tells when step 2 is safe:
+``tests/workflows/test_patches.py`` checks that every marker used is registered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Patch:
+    id: str
+    since: str  # the release that introduced it
+    what: str
+    retire_when: str
+
+
+ADMIN_AMENDMENTS = Patch(
+    "admin-amendments-v1", "0.2.0",
+    "CRA consultations wait on a deadline that may move (admin extension or shortening)",
+    "no CraConsultationWorkflow started before 0.2.0 is open or resettable")
+DEADLINE_NOTICE = Patch(
+    "deadline-notice-v1", "0.2.0",
+    "a moved consultation deadline is signalled to the dossier",
+    "no CraConsultationWorkflow that moved a deadline before 0.2.0 is open or resettable")
+PROMPT_ANSWER = Patch(
+    "prompt-answer-v1", "0.2.0",
+    "a CRA answer's Update returns once its notice to the dossier is sent, not delivered",
+    "no CraConsultationWorkflow answered before 0.2.0 is open or resettable")
+ADMIN_RECHECK = Patch(
+    "admin-recheck-v1", "0.2.0",
+    "an admin's referent correction re-reads the dossier through its own flag (never lost)",
+    "no DossierWorkflow corrected before 0.2.0 is open or resettable")
+
+REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK)
