@@ -25,8 +25,10 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP) $(NODE_STAMP)
 
+# The development stack is lenient only because it says so: without PTCE_ENVIRONMENT the
+# service is in production and refuses the embedded development secrets.
 run: $(STAMP) $(NODE_STAMP)
-	$(BIN)/ptce dev
+	PTCE_ENVIRONMENT=dev $(BIN)/ptce dev
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,7 +38,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) $(NODE_STAMP) lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider
+	PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules tests/output

@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import TLSConfig
 
 from core.codec import data_converter
 from core.settings import CodecSettings, TelemetrySettings, TemporalSettings, get_settings
@@ -13,8 +14,10 @@ from workflows.tracing import RequestTracingInterceptor
 
 
 def converter(codec: CodecSettings | None = None) -> DataConverter:
-    """Pydantic payloads encrypted with the codec keys (``PTCE_CODEC__KEYS``)."""
-    return data_converter((codec or get_settings().codec).keys)
+    """Pydantic payloads encrypted with the codec keys (``PTCE_CODEC__KEYS``); plaintext
+    payloads read only where the settings allow it (dev and test)."""
+    codec = codec or get_settings().codec
+    return data_converter(codec.keys, allow_plaintext=bool(codec.allow_plaintext))
 
 
 def interceptors() -> list[Interceptor]:
@@ -36,8 +39,23 @@ def metrics_runtime(telemetry: TelemetrySettings) -> Runtime | None:
         histogram_bucket_overrides={CRA_ANSWER_DELAY: CRA_ANSWER_BUCKETS})))
 
 
+def tls_config(settings: TemporalSettings) -> TLSConfig | bool:
+    """TLS (and mTLS) from the settings; never logged: its repr holds the private key."""
+    if not (settings.tls or settings.server_root_ca_cert or settings.client_cert):
+        return bool(settings.api_key)  # an API key turns TLS on with the system roots
+    if bool(settings.client_cert) != bool(settings.client_key):
+        raise ValueError("PTCE_TEMPORAL__CLIENT_CERT and PTCE_TEMPORAL__CLIENT_KEY go together")
+    return TLSConfig(
+        server_root_ca_cert=settings.server_root_ca_cert.read_bytes()
+        if settings.server_root_ca_cert else None,
+        client_cert=settings.client_cert.read_bytes() if settings.client_cert else None,
+        client_private_key=settings.client_key.read_bytes() if settings.client_key else None,
+        domain=settings.server_name or None)
+
+
 async def connect(settings: TemporalSettings, codec: CodecSettings | None = None,
                   runtime: Runtime | None = None) -> Client:
+    api_key = settings.api_key.get_secret_value() if settings.api_key else None
     return await Client.connect(settings.address, namespace=settings.namespace,
                                 data_converter=converter(codec), interceptors=interceptors(),
-                                runtime=runtime)
+                                runtime=runtime, tls=tls_config(settings), api_key=api_key)

@@ -5,7 +5,13 @@ activity arguments) carries names, emails and phone numbers; the history store o
 ciphertext. Each encrypted payload names its key in its metadata, so the newest key encrypts
 while every listed key still decrypts: rotation is "add the new key first, keep the old ones
 until no open history needs them". Payloads that are not encrypted (histories written before
-the codec, replay fixtures) pass through decode unchanged.
+the codec, replay fixtures) pass through decode unchanged in dev and test only: in production
+they become a payload no converter reads, so a signal or an Update sent by someone who reaches
+the Temporal frontend without the key is dropped or rejected by the workflow (never applied,
+and the workflow task does not fail over it).
+
+Failure messages and stack traces go through the same codec (``encoded_attributes``): an SMTP
+refusal or a validation error naming a person stays encrypted in the history.
 
 Search attributes stay in clear (the server indexes them): they carry no personal data by
 construction. Summaries, details and current details are user metadata that temporalio passes
@@ -25,9 +31,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
 
 ENCODING = b"binary/encrypted"
+# What a refused plaintext payload decodes to: an encoding no payload converter knows.
+REFUSED = b"binary/plaintext-refused"
 KEY_ID = "encryption-key-id"
 _NONCE_BYTES = 12
 
@@ -63,9 +75,11 @@ def new_key() -> str:
 
 
 class AesGcmCodec(PayloadCodec):
-    def __init__(self, keys: Sequence[tuple[str, bytes]]) -> None:
+    def __init__(self, keys: Sequence[tuple[str, bytes]], allow_plaintext: bool = False) -> None:
         if not keys:
             raise CodecKeyError("at least one codec key is required")
+        self.allow_plaintext = allow_plaintext
+        self.key_ids = frozenset(key_id for key_id, _ in keys)
         self._current_id, current = keys[0]
         self._current = AESGCM(current)
         self._by_id = {key_id: AESGCM(raw) for key_id, raw in keys}
@@ -85,7 +99,7 @@ class AesGcmCodec(PayloadCodec):
 
     def _decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
-            return payload
+            return payload if self.allow_plaintext else Payload(metadata={"encoding": REFUSED})
         key_id = payload.metadata.get(KEY_ID, b"").decode()
         cipher = self._by_id.get(key_id)
         if cipher is None:
@@ -97,10 +111,13 @@ class AesGcmCodec(PayloadCodec):
         return decoded
 
 
-def codec_from_keys(keys: Iterable[SecretStr]) -> AesGcmCodec:
-    return AesGcmCodec(parse_keys(keys))
+def codec_from_keys(keys: Iterable[SecretStr], allow_plaintext: bool = False) -> AesGcmCodec:
+    return AesGcmCodec(parse_keys(keys), allow_plaintext)
 
 
-def data_converter(keys: Iterable[SecretStr]) -> DataConverter:
-    """The one data converter of the service: pydantic payloads, encrypted."""
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec_from_keys(keys))
+def data_converter(keys: Iterable[SecretStr], allow_plaintext: bool = False) -> DataConverter:
+    """The one data converter of the service: pydantic payloads, encrypted, and failures whose
+    message and stack trace are encrypted too."""
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=codec_from_keys(keys, allow_plaintext),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes)

@@ -13,9 +13,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core import hardening
 from core.codec import parse_keys
 from core.domain.policy import Policy
 
@@ -33,6 +42,22 @@ class TemporalSettings(BaseModel):
     # number of waiting dossiers: an evicted one is replayed from its history when it next moves
     # (bench/RESULTS.md: about 0.4 MiB per cached dossier on top of ~150 MiB).
     max_cached_workflows: int = Field(default=400, ge=0)
+    # Transport security of the gRPC connection (worker, API, CLI). ``tls`` alone: server
+    # certificate checked against the system roots, or ``server_root_ca_cert``; mTLS: also
+    # ``client_cert`` and ``client_key`` (PEM files). ``api_key``: Temporal Cloud or a
+    # frontend that authorises by key (TLS on by default then).
+    tls: bool = False
+    server_root_ca_cert: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    server_name: str = ""  # TLS server name when it differs from the address's host
+    api_key: SecretStr | None = None
+    # Production refuses a plaintext connection unless this says the network is private.
+    plaintext_network: bool = False
+
+    @property
+    def secured(self) -> bool:
+        return bool(self.tls or self.api_key or self.client_cert or self.server_root_ca_cert)
 
 
 class CodecSettings(BaseModel):
@@ -43,6 +68,9 @@ class CodecSettings(BaseModel):
     """
 
     keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr(f"dev:{DEV_CODEC_KEY}")])
+    # Payloads that are not encrypted (histories written before the codec): read in dev and
+    # test only. Unset: decided by the environment (``Settings``); alone: refused.
+    allow_plaintext: bool | None = None
 
     @field_validator("keys")
     @classmethod
@@ -95,6 +123,16 @@ class ApiSettings(BaseModel):
     port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
     webhook_secret: SecretStr = SecretStr(DEV_PLACEHOLDER)
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks): the client
+    # address of a request is the proxy's peer otherwise, whatever the header says.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Host headers served besides the public URL's host (DNS rebinding): e.g. ``api`` for
+    # Prometheus inside the Compose network. 127.0.0.1 and localhost are always served.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)  # any request, before it is read
+    codec_max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)  # the Temporal UI's batches
+    # ``/metrics`` in production: ``Authorization: Bearer <token>``; unset: not served.
+    metrics_token: SecretStr | None = None
 
 
 class LinkSettings(BaseModel):
@@ -102,6 +140,9 @@ class LinkSettings(BaseModel):
 
     keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr(f"k1:{DEV_PLACEHOLDER}")])
     read_grace_days: int = 14
+    # Links signed before HMAC-SHA256 tokens (itsdangerous, HMAC-SHA1): still honoured until
+    # their own expiry (deadline + read grace), in canonical form only; false refuses them.
+    accept_legacy: bool = True
 
 
 class CraPageSettings(BaseModel):
@@ -126,6 +167,10 @@ class OidcSettings(BaseModel):
                                                        "usual_name"])
     token_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_post"
     timeout_seconds: float = 10.0
+    # An email is trusted (roles, bootstrap admins) only with ``email_verified: true``. True
+    # here: the provider vouches for every email it sends without that claim (a federation of
+    # administrations' accounts); an explicit ``email_verified: false`` is refused all the same.
+    email_verified_by_provider: bool = False
 
 
 class AgentPageSettings(BaseModel):
@@ -142,7 +187,9 @@ class Settings(BaseSettings):
         env_prefix="PTCE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
     )
 
-    environment: Literal["dev", "test", "prod"] = "dev"
+    # Only "dev" and "test" are lenient, and only when set: anything else (or nothing) is
+    # production, which refuses to start on an unsafe setting (``core.hardening``).
+    environment: str = "prod"
     var_dir: Path = Path("var")
     database_url: str = Field(
         default="", validation_alias=AliasChoices("DATABASE_URL", "PTCE_DATABASE_URL")
@@ -155,30 +202,35 @@ class Settings(BaseSettings):
     cra_pages: CraPageSettings = CraPageSettings()
     agents: AgentPageSettings = AgentPageSettings()
     policy: Policy = Policy()
-    codec: CodecSettings = CodecSettings()
+    codec: CodecSettings = Field(default_factory=CodecSettings, validate_default=True)
     telemetry: TelemetrySettings = TelemetrySettings()
 
-    @model_validator(mode="after")
-    def _refuse_placeholders_outside_dev(self) -> Settings:
-        if self.environment == "prod":
-            secrets = [self.platform.token, self.api.webhook_secret, *self.links.keys,
-                       *self.codec.keys]
-            if any(DEV_PLACEHOLDER in s.get_secret_value() or DEV_CODEC_KEY in s.get_secret_value()
-                   for s in secrets):
-                raise ValueError("placeholder secrets are refused when PTCE_ENVIRONMENT=prod")
-        return self
+    @field_validator("environment")
+    @classmethod
+    def _normalised(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @field_validator("codec")
+    @classmethod
+    def _plaintext_by_environment(cls, codec: CodecSettings, info: ValidationInfo) -> CodecSettings:
+        if codec.allow_plaintext is None:
+            lenient = hardening.lenient(str(info.data.get("environment", "prod")))
+            return codec.model_copy(update={"allow_plaintext": lenient})
+        return codec
 
     @model_validator(mode="after")
-    def _refuse_placeholder_page_secret(self) -> Settings:
-        if self.environment == "prod" and DEV_PLACEHOLDER in self.cra_pages.secret.get_secret_value():
-            raise ValueError("placeholder secrets are refused when PTCE_ENVIRONMENT=prod")
+    def _refuse_unsafe_production(self) -> Settings:
+        if not self.lenient:
+            problems = production_problems(self)
+            if problems:
+                raise ValueError(
+                    f"refusing to start in production (PTCE_ENVIRONMENT={self.environment!r}; "
+                    "only 'dev' and 'test' are lenient): " + "; ".join(problems))
         return self
 
-    @model_validator(mode="after")
-    def _refuse_placeholder_session_secret(self) -> Settings:
-        if self.environment == "prod" and DEV_PLACEHOLDER in self.agents.session_secret.get_secret_value():
-            raise ValueError("placeholder secrets are refused when PTCE_ENVIRONMENT=prod")
-        return self
+    @property
+    def lenient(self) -> bool:
+        return hardening.lenient(self.environment)
 
     @property
     def dev_sign_in(self) -> bool:
@@ -194,6 +246,54 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.var_dir / 'ptce.db').resolve()}"
+
+
+def production_problems(s: Settings) -> list[str]:
+    """Every unsafe setting, each named by its environment variable."""
+    h = hardening
+    problems = [
+        *h.secret_problems("PTCE_AGENTS__SESSION_SECRET", s.agents.session_secret),
+        *h.secret_problems("PTCE_CRA_PAGES__SECRET", s.cra_pages.secret),
+        *h.secret_problems("PTCE_API__WEBHOOK_SECRET", s.api.webhook_secret),
+        *h.keyed_problems("PTCE_LINKS__KEYS", s.links.keys),
+    ]
+    if s.api.metrics_token is not None:
+        problems += h.secret_problems("PTCE_API__METRICS_TOKEN", s.api.metrics_token)
+    for entry in s.codec.keys:
+        key_id, _, encoded = entry.get_secret_value().partition(":")
+        why = h.codec_key_weakness(encoded, DEV_CODEC_KEY)
+        if why:
+            problems.append(f"PTCE_CODEC__KEYS: key {key_id!r} {why} (generate one: "
+                            "core.codec.new_key(), see the README, section Production)")
+    if s.codec.allow_plaintext:
+        problems.append("PTCE_CODEC__ALLOW_PLAINTEXT is refused: production reads encrypted "
+                        "payloads only")
+    token = s.platform.token.get_secret_value().strip()
+    if not token or DEV_PLACEHOLDER in token:
+        problems.append("PTCE_PLATFORM__TOKEN is empty or a placeholder")
+    oidc = s.agents.oidc
+    if not oidc.issuer:
+        problems.append("PTCE_AGENTS__OIDC__ISSUER is empty: the development sign-in is refused "
+                        "in production")
+    elif not h.https(oidc.issuer):
+        problems.append("PTCE_AGENTS__OIDC__ISSUER must be an https:// URL")
+    if oidc.issuer and not oidc.client_id.strip():
+        problems.append("PTCE_AGENTS__OIDC__CLIENT_ID is empty")
+    secret = oidc.client_secret.get_secret_value().strip()
+    if oidc.issuer and (not secret or DEV_PLACEHOLDER in secret):
+        problems.append("PTCE_AGENTS__OIDC__CLIENT_SECRET is empty or a placeholder")
+    if oidc.redirect_url and not h.https(oidc.redirect_url):
+        problems.append("PTCE_AGENTS__OIDC__REDIRECT_URL must be an https:// URL")
+    if not h.https(s.api.public_base_url):
+        problems.append("PTCE_API__PUBLIC_BASE_URL must be an https:// URL")
+    if h.local_mail_relay(s.smtp.host, s.smtp.port):
+        problems.append(f"PTCE_SMTP__HOST / PTCE_SMTP__PORT ({s.smtp.host}:{s.smtp.port}) is a "
+                        "local mail sink (Mailpit or a relay on this host): set the real relay")
+    if not s.temporal.secured and not s.temporal.plaintext_network:
+        problems.append("PTCE_TEMPORAL__TLS (or PTCE_TEMPORAL__API_KEY, client certificates) "
+                        "is not set: a plaintext Temporal connection needs "
+                        "PTCE_TEMPORAL__PLAINTEXT_NETWORK=true, for a private network only")
+    return problems
 
 
 @lru_cache(maxsize=1)

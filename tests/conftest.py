@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# The tests ask for the lenient test environment explicitly (make test sets it too): without
+# it the service is in production and refuses the development secrets.
+os.environ["PTCE_ENVIRONMENT"] = "test"
+
 from collections.abc import AsyncIterator
 from pathlib import Path
 

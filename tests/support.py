@@ -39,8 +39,9 @@ from standins.mailbox import start_mailbox
 from standins.platform import create_app as create_platform_app
 from tests.databases import stack_database
 
-# Tests run with the payload codec on, as production does (the embedded development key).
-CONVERTER = converter(CodecSettings())
+# Tests run with the payload codec on, as production does (the embedded development key); they
+# read the plaintext histories recorded before the codec, as dev and test do.
+CONVERTER = converter(CodecSettings(allow_plaintext=True))
 TOKEN = "test-token"
 INSTRUCTEUR = "SW5zdHJ1Y3RldXItMQ=="
 FAST_POLICY = Policy(

@@ -1,22 +1,29 @@
 """OpenID Connect, authorization code flow with PKCE, for any standard provider (ProConnect).
 
-Discovery (``/.well-known/openid-configuration``) and the JWKS are fetched once and cached; an
-unknown key id fetches the JWKS again (key rotation). The ID token must be signed with an
-asymmetric algorithm the provider announces, for our client id, by the configured issuer, and
-carry the nonce of this sign-in. Tokens and codes are never logged.
+The protocol is Authlib's (``AsyncOAuth2Client``: authorization URL, PKCE S256, code exchange,
+client authentication) and the ID token's signature joserfc's; its claims are checked by
+Authlib's ``CodeIDToken``: ``iss`` (the configured issuer), ``aud`` (our client id), ``azp``
+(ours when present, required with several audiences), ``exp`` and ``iat`` (required), and the
+nonce of this sign-in. Discovery and the JWKS are fetched once; an unknown key id fetches the
+JWKS again (rotation). An email that the provider does not say is verified is refused: roles
+and bootstrap admins match on it. Tokens and codes are never logged.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
-import jwt
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.jose.errors import JoseError
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oidc.core import CodeIDToken
+from joserfc import jwt
+from joserfc.errors import JoseError as JoserfcError
+from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
 from pydantic import BaseModel
 
 from api.auth.errors import SignInFailed
@@ -26,17 +33,13 @@ from core.settings import Settings
 log = logging.getLogger("ptce.api.auth")
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
               "EdDSA")
+LEEWAY_SECONDS = 60
 
 
 class Identity(BaseModel):
     sub: str
     email: str | None = None
     name: str
-
-
-def _challenge(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def _name(claims: dict[str, Any], email: str | None, sub: str) -> str:
@@ -47,7 +50,8 @@ def _name(claims: dict[str, Any], email: str | None, sub: str) -> str:
 
 
 class OidcClient:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+                 ) -> None:
         conf = settings.agents.oidc
         self._issuer = conf.issuer.rstrip("/")
         self._client_id = conf.client_id
@@ -57,120 +61,148 @@ class OidcClient:
         self._scopes = conf.scopes
         self._auth_method = conf.token_auth_method
         self._timeout = conf.timeout_seconds
+        self._email_vouched = conf.email_verified_by_provider
+        self._transport = transport  # tests only: a provider served in-process
         self._discovery: dict[str, Any] | None = None
-        self._keys: jwt.PyJWKSet | None = None
+        self._keys: KeySet | None = None
 
     @property
     def configured(self) -> bool:
         return bool(self._issuer and self._client_id)
 
-    async def _get(self, url: str, **kwargs: Any) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=self._timeout) as http:
-            response = await http.get(url, **kwargs)
+    def _client(self, **kwargs: Any) -> AsyncOAuth2Client:
+        return AsyncOAuth2Client(
+            self._client_id, self._secret.get_secret_value(), scope=" ".join(self._scopes),
+            redirect_uri=self._redirect, code_challenge_method="S256",
+            token_endpoint_auth_method=self._auth_method, timeout=self._timeout,
+            transport=self._transport, **kwargs)
+
+    async def _get_json(self, url: str) -> dict[str, Any]:
+        async with self._client() as oc:
+            response = await oc.request("GET", url, withhold_token=True)
         response.raise_for_status()
-        return response
+        found: dict[str, Any] = response.json()
+        return found
 
     async def discovery(self) -> dict[str, Any]:
         if self._discovery is None:
             try:
-                found: dict[str, Any] = (await self._get(
-                    f"{self._issuer}/.well-known/openid-configuration")).json()
-            except httpx.HTTPError as exc:
+                found = await self._get_json(f"{self._issuer}/.well-known/openid-configuration")
+            except (httpx.HTTPError, ValueError) as exc:
                 raise SignInFailed("fournisseur d’identité injoignable") from exc
-            if found.get("issuer", "").rstrip("/") != self._issuer:
+            if str(found.get("issuer", "")).rstrip("/") != self._issuer:
                 raise SignInFailed("discovery issuer mismatch")
             self._discovery = found
         return self._discovery
 
-    async def _jwks(self, refresh: bool = False) -> jwt.PyJWKSet:
+    async def _jwks(self, refresh: bool = False) -> KeySet:
         if self._keys is None or refresh:
-            url = (await self.discovery())["jwks_uri"]
-            self._keys = jwt.PyJWKSet.from_dict((await self._get(url)).json())
+            try:
+                self._keys = KeySet.import_key_set(
+                    await self._get_json((await self.discovery())["jwks_uri"]))  # type: ignore[arg-type]
+            except (httpx.HTTPError, ValueError, KeyError, JoserfcError) as exc:
+                raise SignInFailed("provider keys unavailable") from exc
         return self._keys
 
-    async def _key_for(self, token: str) -> tuple[jwt.PyJWK, str]:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise SignInFailed("malformed token") from exc
-        alg, kid = header.get("alg"), header.get("kid")
-        announced = (await self.discovery()).get("id_token_signing_alg_values_supported", ["RS256"])
-        if alg not in ASYMMETRIC or alg not in announced:
-            raise SignInFailed("signature algorithm refused")
-        for refresh in (False, True):
-            keys = await self._jwks(refresh)
-            matching = [k for k in keys.keys if kid is None or k.key_id == kid]
-            if matching:
-                return matching[0], alg
-        raise SignInFailed("unknown signing key")
+    async def _algorithms(self) -> list[str]:
+        announced = (await self.discovery()).get("id_token_signing_alg_values_supported",
+                                                 ["RS256"])
+        algorithms = [a for a in announced if a in ASYMMETRIC]
+        if not algorithms:
+            raise SignInFailed("no asymmetric signature algorithm announced")
+        return algorithms
 
-    async def _verify(self, token: str, **checks: Any) -> dict[str, Any]:
-        key, alg = await self._key_for(token)
+    async def _decode(self, token: str) -> jwt.Token:
+        """The signature checked with the provider's keys (once more after a JWKS refresh)."""
+        registry = JWSRegistry(algorithms=await self._algorithms())
+        for refresh in (False, True):
+            try:
+                return jwt.decode(token, await self._jwks(refresh), registry=registry)
+            except (JoserfcError, ValueError) as exc:
+                if refresh:
+                    raise SignInFailed(f"token refused: {type(exc).__name__}") from exc
+        raise AssertionError("unreachable")
+
+    def _validate(self, token: jwt.Token, nonce: str, access_token: str | None) -> dict[str, Any]:
+        options = {"iss": {"essential": True, "value": self._issuer},
+                   "aud": {"essential": True, "value": self._client_id},
+                   "exp": {"essential": True}, "iat": {"essential": True},
+                   "nonce": {"essential": True, "value": nonce}}
+        params: dict[str, Any] = {"nonce": nonce, "client_id": self._client_id}
+        if access_token:
+            params["access_token"] = access_token  # at_hash, when the provider sends one
+        claims = CodeIDToken(token.claims, token.header, options=options, params=params)
         try:
-            claims: dict[str, Any] = jwt.decode(
-                token, key=key.key, algorithms=[alg], issuer=self._issuer, leeway=30,
-                options={"require": ["sub", "iss"]}, **checks)
-        except jwt.PyJWTError as exc:
-            raise SignInFailed(f"token refused: {type(exc).__name__}") from exc
-        return claims
+            claims.validate(leeway=LEEWAY_SECONDS)
+        except (JoseError, JoserfcError) as exc:  # Authlib raises joserfc's errors since 1.7
+            raise SignInFailed(f"ID token refused: {type(exc).__name__}") from exc
+        return dict(claims)
 
     async def authorize_url(self, next_path: str) -> tuple[str, SignInTransaction]:
         endpoint = (await self.discovery())["authorization_endpoint"]
         transaction = SignInTransaction(state=secrets.token_urlsafe(24),
                                         nonce=secrets.token_urlsafe(24),
                                         verifier=secrets.token_urlsafe(48), next=next_path)
-        query = urlencode({
-            "response_type": "code", "client_id": self._client_id, "redirect_uri": self._redirect,
-            "scope": " ".join(self._scopes), "state": transaction.state, "nonce": transaction.nonce,
-            "code_challenge": _challenge(transaction.verifier), "code_challenge_method": "S256"})
-        return f"{endpoint}?{query}", transaction
+        async with self._client() as oc:
+            url, _ = oc.create_authorization_url(endpoint, state=transaction.state,
+                                                 code_verifier=transaction.verifier,
+                                                 nonce=transaction.nonce)
+        return str(url), transaction
 
-    async def _exchange(self, code: str, verifier: str) -> dict[str, Any]:
+    async def _exchange(self, callback_url: str, transaction: SignInTransaction
+                        ) -> dict[str, Any]:
         endpoint = (await self.discovery())["token_endpoint"]
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self._redirect,
-                "code_verifier": verifier}
-        auth: httpx.Auth | None = None
-        if self._auth_method == "client_secret_post":
-            form |= {"client_id": self._client_id, "client_secret": self._secret.get_secret_value()}
-        else:
-            auth = httpx.BasicAuth(self._client_id, self._secret.get_secret_value())
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, auth=auth) as http:
-                response = await http.post(endpoint, data=form)
-            response.raise_for_status()
-            tokens: dict[str, Any] = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise SignInFailed("token endpoint refused the code") from exc
+            async with self._client(state=transaction.state) as oc:
+                tokens: dict[str, Any] = dict(await oc.fetch_token(
+                    endpoint, authorization_response=callback_url,
+                    code_verifier=transaction.verifier, state=transaction.state))
+        except (httpx.HTTPError, OAuth2Error, ValueError) as exc:
+            raise SignInFailed(f"code exchange failed: {type(exc).__name__}") from exc
         if not isinstance(tokens.get("id_token"), str):
-            raise SignInFailed("no id token")
+            raise SignInFailed("no ID token")
         return tokens
 
-    async def _userinfo(self, access_token: str, sub: str) -> dict[str, Any]:
+    async def _userinfo(self, tokens: dict[str, Any], sub: str) -> dict[str, Any]:
         endpoint = (await self.discovery()).get("userinfo_endpoint")
         if not endpoint:
             return {}
         try:
-            response = await self._get(endpoint, headers={"Authorization": f"Bearer {access_token}"})
+            async with self._client(token=tokens) as oc:
+                response = await oc.get(endpoint)
+            response.raise_for_status()
         except httpx.HTTPError:
             log.warning("userinfo unavailable")
             return {}
         if response.headers.get("content-type", "").startswith("application/jwt"):  # ProConnect
-            info = await self._verify(response.text, audience=self._client_id)
+            signed = await self._decode(response.text)
+            info = dict(signed.claims)
+            if info.get("iss", "").rstrip("/") != self._issuer or self._client_id not in (
+                    info.get("aud") if isinstance(info.get("aud"), list) else [info.get("aud")]):
+                raise SignInFailed("userinfo issuer or audience mismatch")
         else:
             info = response.json()
         if info.get("sub") != sub:
             raise SignInFailed("userinfo subject mismatch")
         return info
 
-    async def identify(self, code: str, transaction: SignInTransaction) -> Identity:
-        """Code → tokens → verified ID token (nonce of this sign-in) → who signed in."""
-        tokens = await self._exchange(code, transaction.verifier)
-        claims = await self._verify(tokens["id_token"], audience=self._client_id)
-        if not secrets.compare_digest(str(claims.get("nonce", "")), transaction.nonce):
-            raise SignInFailed("nonce mismatch")
-        sub = str(claims["sub"])
-        if not claims.get("email") and isinstance(tokens.get("access_token"), str):
-            claims = {**await self._userinfo(tokens["access_token"], sub), **claims}
+    def _verified_email(self, claims: dict[str, Any]) -> str | None:
         email = claims.get("email")
-        email = str(email) if email else None
+        if not email:
+            return None
+        verified = claims.get("email_verified")
+        if verified is True or (verified is None and self._email_vouched):
+            return str(email)
+        raise SignInFailed("email not verified by the provider")
+
+    async def identify(self, callback_url: str, transaction: SignInTransaction) -> Identity:
+        """Callback → tokens → verified ID token (nonce of this sign-in) → who signed in."""
+        tokens = await self._exchange(callback_url, transaction)
+        access = tokens.get("access_token")
+        claims = self._validate(await self._decode(tokens["id_token"]), transaction.nonce,
+                                access if isinstance(access, str) else None)
+        sub = str(claims["sub"])
+        if not claims.get("email") and isinstance(access, str):
+            claims = {**await self._userinfo(tokens, sub), **claims}
+        email = self._verified_email(claims)
         return Identity(sub=sub, email=email, name=_name(claims, email, sub))

@@ -58,7 +58,7 @@ async def oidc_callback(request: Request, state: State, code: str | None = None)
         raise SignInFailed("state mismatch or sign-in expired")
     if not code:
         raise SignInFailed("no authorization code")
-    identity = await state.oidc.identify(code, transaction)
+    identity = await state.oidc.identify(str(request.url), transaction)
     db: Database = request.app.state.db
     role = await role_of(db, identity.sub, identity.email, state.settings.agents.bootstrap_admins)
     if role is None:

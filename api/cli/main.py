@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from api.cli import admin as admin_cli
 from core.settings import get_settings
 from core.telemetry.setup import configure as configure_telemetry
 
-app = typer.Typer(help="Service des dossiers de l’AMI PTCE.", no_args_is_help=True)
+app = typer.Typer(help="Service des dossiers de l’AMI PTCE.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
 standin = typer.Typer(help="Local stand-ins of other organisations' services (dev, tests).")
 temporal_app = typer.Typer(help="Temporal cluster set-up.")
 app.add_typer(standin, name="standin")
@@ -37,7 +39,12 @@ def dev(
     """Start the whole embedded stack (what `make run` runs)."""
     from api.cli import dev as dev_stack
 
-    raise typer.Exit(dev_stack.run(get_settings(), mailbox_port, platform_port))
+    settings = get_settings()
+    if settings.environment != "dev":
+        typer.echo("ptce dev runs the development stack: set PTCE_ENVIRONMENT=dev "
+                   "(make run does).", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(dev_stack.run(settings, mailbox_port, platform_port))
 
 
 @app.command()
@@ -45,6 +52,7 @@ def worker() -> None:
     """Run a Temporal worker."""
     from api.cli.worker import main
 
+    get_settings()  # refuses to start on an unsafe setting, before anything else
     main()
 
 
@@ -164,5 +172,33 @@ def db_current() -> None:
         raise typer.Exit(1)
 
 
+def refusal(exc: ValidationError) -> str:
+    """The settings' refusal for people running the command: one line per problem."""
+    lines = ["Refusing to start: unsafe or invalid settings."]
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if message.startswith("refusing to start in production"):
+            head, _, listed = message.partition(": ")
+            lines.append(f"  {head}:")
+            lines += [f"  - {problem}" for problem in listed.split("; ")]
+        else:
+            lines.append(f"  - {where or 'settings'}: {message}")
+    lines.append("Development: PTCE_ENVIRONMENT=dev (make run sets it); tests: "
+                 "PTCE_ENVIRONMENT=test. See the README, section Production.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """The ``ptce`` entry point: the command, or the settings' refusal (exit code 2)."""
+    try:
+        app()
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        typer.echo(refusal(exc), err=True)
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

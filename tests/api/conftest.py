@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
+import oidc_provider_mock
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api.issuer import LocalIssuer
-from tests.api.site import Site, free_port, running_site, serve
+from tests.api.site import Site, running_site
 from tests.support import stack
 
 
@@ -21,13 +21,12 @@ async def site(tmp_path_factory: pytest.TempPathFactory, dev_env: WorkflowEnviro
         yield running
 
 
-# ----------------------------------------------------------------- a local OpenID provider
+# ------------------------------------------------- a real OpenID provider (from PyPI)
 
 
 @pytest.fixture(scope="session")
-async def issuer() -> AsyncIterator[LocalIssuer]:
-    """A tiny OpenID Connect provider on a real port, keys generated on the fly."""
-    port = free_port()
-    provider = LocalIssuer(f"http://127.0.0.1:{port}")
-    async with serve(provider.app(), port):
-        yield provider
+def issuer() -> Iterator[str]:
+    """``oidc-provider-mock`` on a free port, nonce required; its issuer is the request host,
+    hence ``localhost`` (not 127.0.0.1) everywhere."""
+    with oidc_provider_mock.run_server_in_thread(port=0, require_nonce=True) as server:
+        yield f"http://localhost:{server.server_port}"

@@ -6,9 +6,11 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import pydantic_data_converter
 
-from core.codec import ENCODING, KEY_ID, CodecKeyError, codec_from_keys, new_key, parse_keys
-from core.settings import Settings
+from core.codec import ENCODING, KEY_ID, REFUSED, CodecKeyError, codec_from_keys, new_key, parse_keys
+from core.settings import DEV_CODEC_KEY, Settings
+from tests.security.production import settings_from, strong_env
 
 OLD, NEW = f"k1:{new_key()}", f"k2:{new_key()}"
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"email":"maelle@example.org"}')
@@ -45,8 +47,13 @@ async def test_tampering_and_relabelling_are_detected() -> None:
         await codec.decode([relabelled])
 
 
-async def test_unencrypted_payloads_pass_through_decode() -> None:
-    assert await codec_from_keys(_keys(NEW)).decode([PLAIN]) == [PLAIN]
+async def test_unencrypted_payloads_pass_through_decode_only_where_allowed() -> None:
+    assert await codec_from_keys(_keys(NEW), allow_plaintext=True).decode([PLAIN]) == [PLAIN]
+    # Production (the default): a plaintext payload becomes one no converter reads.
+    [refused] = await codec_from_keys(_keys(NEW)).decode([PLAIN])
+    assert refused.metadata["encoding"] == REFUSED and not refused.data
+    with pytest.raises(KeyError, match="Unknown payload encoding"):
+        pydantic_data_converter.payload_converter.from_payloads([refused])
 
 
 @pytest.mark.parametrize("entry", ["nokey", "k1:not-base64!", "k1:AAAA", ":" + new_key()])
@@ -55,14 +62,11 @@ def test_malformed_keys_are_refused(entry: str) -> None:
         parse_keys(_keys(entry))
 
 
-def test_the_development_key_is_refused_in_prod() -> None:
-    with pytest.raises(ValueError, match="placeholder"):
-        Settings(environment="prod", platform={"token": "t"}, api={"webhook_secret": "w"},
-                 links={"keys": ["k1:s"]}, cra_pages={"secret": "c"},
-                 agents={"session_secret": "s"})
-    Settings(environment="prod", platform={"token": "t"}, api={"webhook_secret": "w"},
-             links={"keys": ["k1:s"]}, cra_pages={"secret": "c"}, agents={"session_secret": "s"},
-             codec={"keys": [NEW]})
+def test_the_development_key_is_refused_in_prod(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = strong_env()
+    with pytest.raises(ValueError, match="PTCE_CODEC__KEYS: key 'dev' is the development key"):
+        settings_from({**env, "PTCE_CODEC__KEYS": f'["dev:{DEV_CODEC_KEY}"]'}, monkeypatch)
+    assert not settings_from({**env, "PTCE_CODEC__KEYS": f'["{NEW}"]'}, monkeypatch).lenient
 
 
 def test_settings_refuse_a_malformed_key_at_start_up() -> None:
