@@ -41,4 +41,10 @@ ADMIN_RECHECK = Patch(
     "an admin's referent correction re-reads the dossier through its own flag (never lost)",
     "no DossierWorkflow corrected before 0.2.0 is open or resettable")
 
-REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK)
+REFERENT_EMAIL = Patch(
+    "referent-email-v1", "0.3.0",
+    "completeness requires the referent's email to be one valid address (issue 15)",
+    "no DossierWorkflow that checked completeness before 0.3.0 is open or resettable")
+
+REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK,
+                               REFERENT_EMAIL)

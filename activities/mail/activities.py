@@ -1,4 +1,9 @@
-"""Email activities: SMTP with an idempotency key, Message-ID derived from it."""
+"""Email activities: SMTP with an idempotency key, Message-ID derived from it.
+
+Each recipient must be exactly one valid address (``core.addresses``): one that is not (two
+addresses in the referent's field, a line break) is never written to. An SMTP refusal becomes
+a failure that names the reply code, never the address the relay quoted back.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,28 @@ from temporalio.exceptions import ApplicationError
 
 from activities.mail.models import CraLinkEmail, EmailRequest, SendResult
 from activities.mail.render import render
+from core.addresses import valid_recipients
 from core.db.engine import Database
 from core.db.repositories import SentEmailRepository
 from core.links import LinkSigner
 from core.settings import SmtpSettings
 
 _tracer = trace.get_tracer("ptce.mail")
+
+
+def _smtp_failure(exc: aiosmtplib.SMTPException) -> ApplicationError:
+    """The relay's refusal without what it quoted (addresses): code and kind only. A 5xx is
+    permanent (retrying cannot cure a refused recipient); the rest retries."""
+    codes: list[int] = []
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+    elif isinstance(exc, aiosmtplib.SMTPResponseException):
+        codes = [exc.code]
+    permanent = bool(codes) and all(500 <= c < 600 for c in codes)
+    shown = ", ".join(str(c) for c in sorted(set(codes))) or "no reply code"
+    return ApplicationError(f"SMTP relay refused the message ({type(exc).__name__}, {shown})",
+                            type="SmtpRefused" if permanent else "SmtpUnavailable",
+                            non_retryable=permanent)
 
 
 def message_id_for(key: str) -> str:
@@ -43,9 +64,14 @@ class MailActivities:
         subject, body = render(request.template, request.context)
         msg = EmailMessage()
         msg["From"] = self._smtp.sender
-        recipients = [*request.to, *([self._smtp.bessii_mailbox] if request.to_bessii else [])]
+        asked = [*request.to, *([self._smtp.bessii_mailbox] if request.to_bessii else [])]
+        recipients = valid_recipients(asked)
+        if len(recipients) < len(asked):
+            activity.logger.warning("recipients refused: not one valid address each",
+                                    extra={"template": request.template,
+                                           "refused": len(asked) - len(recipients)})
         if not recipients:
-            raise ApplicationError("email without recipient", type="NoRecipient",
+            raise ApplicationError("email without a valid recipient", type="NoRecipient",
                                    non_retryable=True)
         msg["To"] = ", ".join(recipients)
         msg["Subject"] = subject
@@ -58,11 +84,14 @@ class MailActivities:
         with _tracer.start_as_current_span("smtp send", kind=SpanKind.CLIENT, attributes={
                 "server.address": self._smtp.host, "server.port": self._smtp.port,
                 "ptce.email.template": request.template, "ptce.email.recipients": len(recipients)}):
-            await aiosmtplib.send(
-                msg, hostname=self._smtp.host, port=self._smtp.port, use_tls=self._smtp.use_tls,
-                username=self._smtp.username, password=password,
-                timeout=self._smtp.timeout_seconds,
-            )
+            try:
+                await aiosmtplib.send(
+                    msg, hostname=self._smtp.host, port=self._smtp.port,
+                    use_tls=self._smtp.use_tls, username=self._smtp.username, password=password,
+                    timeout=self._smtp.timeout_seconds,
+                )
+            except aiosmtplib.SMTPException as exc:
+                raise _smtp_failure(exc) from None  # no cause: its message quotes addresses
         # The send happened: record it. If this commit fails the activity retries and the
         # message may go twice with the same Message-ID, which receivers deduplicate.
         async with self._db.unit_of_work() as session:

@@ -177,8 +177,10 @@ class OidcClient:
         if response.headers.get("content-type", "").startswith("application/jwt"):  # ProConnect
             signed = await self._decode(response.text)
             info = dict(signed.claims)
-            if info.get("iss", "").rstrip("/") != self._issuer or self._client_id not in (
-                    info.get("aud") if isinstance(info.get("aud"), list) else [info.get("aud")]):
+            audience = info.get("aud")
+            audiences = audience if isinstance(audience, list) else [audience]
+            if str(info.get("iss", "")).rstrip("/") != self._issuer or (
+                    self._client_id not in audiences):
                 raise SignInFailed("userinfo issuer or audience mismatch")
         else:
             info = response.json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from activities.mail.activities import MailActivities
 from activities.platform.activities import PlatformActivities
 from activities.platform.client import DsClient
 from activities.store import StoreActivities
+from api.cli.membership import WorkerRefused, ensure_belongs
 from api.temporal import connect, metrics_runtime
 from core.db.engine import Database, create_engine
 from core.db.migrate import upgrade
@@ -105,6 +107,8 @@ async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     client = await connect(settings.temporal, settings.codec,
                            runtime=metrics_runtime(settings.telemetry))
+    # Before anything that writes to the cluster (the intake workflow's start) or polls it.
+    await ensure_belongs(client, settings)
     async with resources(settings) as res:
         if settings.environment == "dev":
             await load_cra_members(res.db)
@@ -122,4 +126,9 @@ async def run_worker(settings: Settings | None = None) -> None:
 
 def main() -> None:
     configure_telemetry(get_settings().telemetry)
-    asyncio.run(run_worker())
+    try:
+        asyncio.run(run_worker())
+    except WorkerRefused as exc:
+        log.error("%s", exc)
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None

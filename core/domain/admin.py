@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
 
+from core.addresses import single_address
 from core.domain.cra import CraContact
 from core.domain.dossier import TerritoryFlags
 from core.domain.procedure import Agent
@@ -67,7 +68,14 @@ class ReferentCorrection(Amendment):
     """A wrong referent address: the service writes to this one from now on (the platform's
     copy is not changed; every re-read of the dossier gets the correction again)."""
 
-    referent_email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    referent_email: str = Field(min_length=3, max_length=320)
+
+    @field_validator("referent_email")
+    @classmethod
+    def _one_address(cls, value: str) -> str:
+        if single_address(value) is None:
+            raise ValueError("une seule adresse électronique valide est attendue")
+        return value
 
 
 def _regions(values: list[str]) -> list[str]:

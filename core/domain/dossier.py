@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from core.addresses import single_address
+
 
 class LegalForm(StrEnum):
     COOPERATIVE = "cooperative"
@@ -90,6 +92,8 @@ class Dossier(BaseModel):
 
     @property
     def contact_emails(self) -> list[str]:
-        """Referent first, then the platform account if different."""
-        emails = [e for e in (self.referent.email, self.applicant_email) if e]
+        """Referent first, then the platform account if different; only what is one valid
+        address each (an invalid referent field leaves the platform account alone)."""
+        emails = [e for e in (self.referent.email, self.applicant_email)
+                  if e and single_address(e) is not None]
         return list(dict.fromkeys(emails))

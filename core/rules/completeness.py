@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from core.addresses import single_address
 from core.domain.dossier import Dossier, LegalForm
 from core.domain.policy import LengthBudgets
 
@@ -17,6 +18,7 @@ class IssueKind(StrEnum):
     MISSING = "missing"
     TOO_LONG = "too_long"
     INELIGIBLE_LEGAL_FORM = "ineligible_legal_form"
+    INVALID = "invalid"
 
 
 class CompletenessIssue(BaseModel):
@@ -98,6 +100,17 @@ def _identity_issues(d: Dossier) -> list[CompletenessIssue]:
     return issues
 
 
+def _referent_email_issues(d: Dossier) -> list[CompletenessIssue]:
+    """One address, nothing else: the service writes to it (``core.addresses``)."""
+    email = d.referent.email
+    if _blank(email) or single_address(email) is not None:
+        return []
+    return [CompletenessIssue(
+        field="referent.email", label="Mail de la personne référente", kind=IssueKind.INVALID,
+        detail="doit contenir une seule adresse électronique valide, sans espace, virgule ni "
+               "retour à la ligne (par exemple prenom.nom@structure.fr)")]
+
+
 def _legal_form_issues(d: Dossier) -> list[CompletenessIssue]:
     form = d.structure.legal_form
     label = "Forme juridique de la structure porteuse"
@@ -136,10 +149,14 @@ def _description_issues(d: Dossier, budgets: LengthBudgets) -> list[Completeness
     return issues
 
 
-def check_completeness(dossier: Dossier, budgets: LengthBudgets) -> CompletenessReport:
+def check_completeness(dossier: Dossier, budgets: LengthBudgets,
+                       referent_email: bool = True) -> CompletenessReport:
+    """``referent_email``: the rule on the referent's address (off only for executions that
+    checked their dossier before the rule existed, see ``workflows.patches``)."""
     return CompletenessReport(
         issues=[
             *_identity_issues(dossier),
+            *(_referent_email_issues(dossier) if referent_email else []),
             *_legal_form_issues(dossier),
             *_description_issues(dossier, budgets),
         ]

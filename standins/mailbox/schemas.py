@@ -37,6 +37,9 @@ class MessageOut(BaseModel):
 
 class Faults(BaseModel):
     reject_count: int = Field(ge=0, description="Next SMTP transactions answered 451 at DATA")
+    refused_recipients: list[str] = Field(
+        default_factory=list, description="Addresses answered 550 at RCPT (unknown user), "
+        "naming the address as real relays do (Postfix)")
 
 
 class Cleared(BaseModel):

@@ -23,6 +23,14 @@ class MailboxHandler:
     def __init__(self, store: MailStore) -> None:
         self.store = store
 
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        # Postfix's wording: the refusal names the address (what our failures must not keep).
+        if address.lower() in await asyncio.to_thread(self.store.refused):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         # SQLite calls are short but blocking; keep them off the event loop.
         if await asyncio.to_thread(self.store.take_fault):

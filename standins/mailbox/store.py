@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS faults (
     reject_count INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO faults (id, reject_count) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS refused_recipients (address TEXT PRIMARY KEY);
 """
 
 _COLUMNS = "id, message_id, sender, recipients, subject, received_at, text_body, html_body, raw"
@@ -135,6 +136,17 @@ class MailStore:
         with self._connect() as connection:
             row = connection.execute("SELECT reject_count FROM faults WHERE id = 1").fetchone()
         return int(row[0])
+
+    def set_refused(self, addresses: list[str]) -> None:
+        with self._connect() as connection:
+            connection.execute("DELETE FROM refused_recipients")
+            connection.executemany("INSERT OR IGNORE INTO refused_recipients VALUES (?)",
+                                   [(a.lower(),) for a in addresses])
+
+    def refused(self) -> list[str]:
+        with self._connect() as connection:
+            rows = connection.execute("SELECT address FROM refused_recipients ORDER BY address")
+            return [str(r[0]) for r in rows.fetchall()]
 
     def take_fault(self) -> bool:
         """Consume one pending fault atomically; True when this transaction must fail."""

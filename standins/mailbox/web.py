@@ -92,11 +92,12 @@ def create_web_app(db_path: Path) -> FastAPI:
 
     @app.get("/api/faults")
     def get_faults() -> Faults:
-        return Faults(reject_count=store.reject_count())
+        return Faults(reject_count=store.reject_count(), refused_recipients=store.refused())
 
     @app.post("/api/faults")
     def set_faults(faults: Faults) -> Faults:
         store.set_reject_count(faults.reject_count)
+        store.set_refused(faults.refused_recipients)
         return faults
 
     return app

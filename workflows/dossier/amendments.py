@@ -14,7 +14,6 @@ with workflow.unsafe.imports_passed_through():
     from core.domain.cra import ConsultationView
     from core.domain.procedure import OPINION_LABELS, ConsultationStatus, Outcome, Stage
     from core.domain.regions import region_name
-    from core.rules.completeness import check_completeness
     from workflows import patches
     from workflows.payloads import AdmissibilityDecision, DecisionRequest, DossierStatus
 
@@ -52,7 +51,7 @@ class Amendments(BessiiDecisions):
         assert self._dossier is not None
         self._referent_email = correction.referent_email
         self._dossier = self._corrected(self._dossier)
-        self._report = check_completeness(self._dossier, self._policy.budgets)
+        self._report = self._check(self._dossier)
         # While awaiting a correction, the wait re-reads the dossier and re-checks it. The flag
         # also survives a correction arriving before the wait; executions corrected before it
         # existed replay with the old one (it could be lost, never re-read twice).
@@ -118,7 +117,7 @@ class Amendments(BessiiDecisions):
                 self._admissibility = self._admissibility.model_copy(
                     update={"territory": correction.territory})
         self._dossier = self._corrected(self._dossier)
-        self._report = check_completeness(self._dossier, self._policy.budgets)
+        self._report = self._check(self._dossier)
         self._recheck = True  # while awaiting a correction, the wait re-reads and re-checks
         names = ", ".join(region_name(r) for r in correction.regions)
         self._step(f"Région(s) corrigée(s) : {names} ({correction.reason})", by=by)

@@ -24,8 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from core.domain.dossier import Dossier, TerritoryFlags
     from core.domain.procedure import STAGE_LABELS, ConsultationStatus, Stage
     from core.ids import consultation_workflow_id
-    from core.rules.completeness import CompletenessReport
-    from workflows import details, options, tracing
+    from core.rules.completeness import CompletenessReport, check_completeness
+    from workflows import details, options, patches, tracing
     from workflows import search_attributes as sa
     from workflows.payloads import (
         AdmissibilityDecision,
@@ -159,6 +159,12 @@ class DossierState:
         if self._territory is not None:
             update["territory"] = self._territory
         return dossier.model_copy(update=update) if update else dossier
+
+    def _check(self, dossier: Dossier) -> CompletenessReport:
+        """Annexe 1's rules. The referent-email rule counts from the first check after the
+        release: executions that checked before replay without it (``patches``)."""
+        return check_completeness(dossier, self._policy.budgets,
+                                  referent_email=workflow.patched(patches.REFERENT_EMAIL.id))
 
     def _consultation_id(self, region: str) -> str:
         return consultation_workflow_id(self._number, region, self._rounds.get(region, 1))

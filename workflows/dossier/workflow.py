@@ -16,7 +16,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.platform.models import PlatformMessage
     from core.domain.procedure import Outcome, Stage
     from core.ids import DOSSIER_CHANGED_SIGNAL, DOSSIER_WORKFLOW
-    from core.rules.completeness import check_completeness
     from workflows import options
     from workflows import search_attributes as sa
     from workflows.payloads import DecisionRequest, DossierChanged, DossierInput, DossierResult
@@ -86,7 +85,7 @@ class DossierWorkflow(Amendments):
 
     async def _ensure_complete(self) -> bool:
         assert self._dossier is not None
-        self._report = check_completeness(self._dossier, self._policy.budgets)
+        self._report = self._check(self._dossier)
         if self._report.complete:
             self._step("Dossier complet")
             return True
@@ -116,7 +115,7 @@ class DossierWorkflow(Amendments):
                 return False
             dossier = await self._fetch()
             self._changed = self._recheck = False
-            self._report = check_completeness(dossier, self._policy.budgets)
+            self._report = self._check(dossier)
             self._step("Dossier modifié par le porteur de projet")
         self._step("Dossier complété")
         return True
