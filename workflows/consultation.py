@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import options, patches
     from workflows import search_attributes as sa
     from workflows.payloads import (
+        CloseRequest,
         ConsultationInput,
         ConsultationPage,
         ConsultationResult,
@@ -280,8 +281,13 @@ class CraConsultationWorkflow:
             raise ApplicationError("the committee has answered", type="AlreadyAnswered")
 
     @workflow.signal(name="close")
-    def close(self) -> None:
-        """BESSII decided (or the dossier left the procedure): no more answers."""
+    def close(self, request: CloseRequest | None = None) -> None:
+        """BESSII decided (or the dossier left the procedure): no more answers. A bare close
+        (no payload, so nothing the production codec could refuse: anyone reaching the
+        frontend can send one) is ignored from ``patches.SEALED_CLOSE`` on."""
+        if request is None and workflow.patched(patches.SEALED_CLOSE.id):
+            workflow.logger.warning("close signal without its sealed payload: ignored")
+            return
         self._closed = True
 
     @workflow.query(name="consultation")

@@ -46,5 +46,10 @@ REFERENT_EMAIL = Patch(
     "completeness requires the referent's email to be one valid address (issue 15)",
     "no DossierWorkflow that checked completeness before 0.3.0 is open or resettable")
 
+SEALED_CLOSE = Patch(
+    "sealed-close-v1", "0.3.0",
+    "a consultation ignores a close signal without its (encrypted) payload (issue 15)",
+    "no CraConsultationWorkflow started before 0.3.0 is open or resettable")
+
 REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK,
-                               REFERENT_EMAIL)
+                               REFERENT_EMAIL, SEALED_CLOSE)

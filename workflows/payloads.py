@@ -40,6 +40,13 @@ class ConsultationInput(BaseModel):
     structure: str | None = None
 
 
+class CloseRequest(BaseModel):
+    """The ``close`` signal's payload: encrypted like every payload, so only a holder of the
+    codec key can close a consultation (a bare signal carries nothing to refuse)."""
+
+    why: str = "decided"
+
+
 class ConsultationResult(BaseModel):
     region: str
     status: ConsultationStatus

@@ -19,6 +19,7 @@ from temporalio.client import WorkflowExecutionStatus
 from api.cra.setup import DEFAULT_DSFR
 from core.db.repositories import CraMemberRepository
 from tests.api.site import Site
+from workflows.payloads import CloseRequest
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -226,7 +227,7 @@ async def test_replay_after_the_close(case: Case) -> None:
     csrf = await case.csrf(token)
     assert (await case.post(token, csrf, motivation="Premier avis.")).status_code == 303
     handle = case.site.consultation(case.number, OTHER_REGION)
-    await handle.signal("close")
+    await handle.signal("close", CloseRequest())
     for _ in range(100):
         if (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED:
             break

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         CraConsultationWorkflow,
     )
     from workflows.payloads import (
+        CloseRequest,
         ConsultationInput,
         ConsultationResult,
         MembersNotice,
@@ -96,7 +97,7 @@ class Consultations(DossierState):
         handle = workflow.get_external_workflow_handle(workflow_id)
         # It may have ended meanwhile (deadline reached): its result arrives by its handle.
         with contextlib.suppress(ApplicationError):
-            await handle.signal(CraConsultationWorkflow.close)
+            await handle.signal(CraConsultationWorkflow.close, CloseRequest())
 
     @workflow.signal(name=OPINION_SIGNAL)
     def _on_opinion(self, notice: OpinionNotice) -> None:

@@ -1,0 +1,169 @@
+"""Temporal as an attacker who reaches its frontend sees it, on a real dev server.
+
+- A production worker refuses plaintext payloads: an Update or a signal sent without the codec
+  key (``submit_opinion`` in someone's name) is rejected or dropped, and the workflow goes on.
+- A worker with foreign codec keys refuses to start before it polls a task, naming
+  ``PTCE_CODEC__KEYS``; the running dossiers go on with the cluster's workers.
+- An SMTP refusal quoting the recipient's address leaves no address in the history, neither
+  in clear nor inside the encrypted failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from typing import Any
+
+import pytest
+from temporalio.api.history.v1 import History
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.cli.membership import WorkerRefused, payloads_in
+from api.cli.worker import build_worker, run_worker
+from api.temporal import converter
+from core.codec import ENCODING, KEY_ID, new_key
+from core.domain.procedure import Stage
+from core.settings import CodecSettings, Settings
+from tests.support import Stack
+from tests.workflows.helpers import (
+    admissible,
+    consultation,
+    opinion,
+    start_dossier,
+    wait_for,
+    wait_for_stage,
+)
+from workflows.consultation import CraConsultationWorkflow
+from workflows.dossier import DossierWorkflow
+from workflows.payloads import CloseRequest
+
+EMAIL_PATTERN = re.compile(rb"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def _production(settings: Settings, **codec: Any) -> Settings:
+    """The stack's settings as a production worker holds them (the settings' own checks are
+    tested elsewhere: here only what the worker does with them)."""
+    keys = codec.pop("keys", settings.codec.keys)
+    return settings.model_copy(update={
+        "environment": "prod",
+        "codec": CodecSettings(keys=keys, allow_plaintext=False)})  # type: ignore[arg-type]
+
+
+def _client(env: WorkflowEnvironment, settings: Settings | None) -> Client:
+    """A client on the same connection: with the settings' codec, or none at all (plaintext)."""
+    base = env.client
+    data_converter = converter(settings.codec) if settings else pydantic_data_converter
+    return Client(base.service_client, namespace=base.namespace, data_converter=data_converter)
+
+
+async def test_a_production_worker_refuses_plaintext_updates_and_signals(
+        dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
+    production = _production(dev_stack.settings)
+    legit, attacker = _client(dev_env, production), _client(dev_env, None)
+    number = await dev_stack.file(0)
+    queue = f"tq-{uuid.uuid4()}"
+    async with build_worker(legit, production, dev_stack.res, task_queue=queue):
+        handle = await start_dossier(legit, number, queue)
+        await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
+        cra = consultation(legit, number, "53")
+
+        # Without the key: an opinion in a member's name, a close, BESSII's admissibility.
+        forged = attacker.get_workflow_handle(cra.id)
+        with pytest.raises(WorkflowUpdateFailedError):
+            await forged.execute_update("submit_opinion", opinion("cra-53-ess"))
+        await forged.signal("close")  # bare: nothing to refuse, ignored by the workflow
+        await forged.signal("close", CloseRequest())  # a plaintext payload: dropped
+        with pytest.raises(WorkflowUpdateFailedError):
+            await attacker.get_workflow_handle(handle.id).execute_update(
+                "confirm_admissibility", admissible())
+        state = await cra.query(CraConsultationWorkflow.consultation)
+        assert state.opinion is None and state.status.value == "pending"
+        assert (await handle.query(DossierWorkflow.status)).admissibility is None
+
+        # The workflows go on: the same actions with the key are applied.
+        await cra.execute_update("submit_opinion", opinion("cra-53-ess"))
+        state = await cra.query(CraConsultationWorkflow.consultation)
+        assert state.opinion is not None and state.opinion.written_by == "cra-53-ess"
+        await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
+        await wait_for_stage(handle, Stage.INSTRUCTION)
+
+
+async def _key_ids(client: Client, workflow_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for workflow_id in workflow_ids:
+        async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+            found |= {p.metadata[KEY_ID].decode() for p in payloads_in(event)
+                      if p.metadata.get("encoding") == ENCODING}
+    return found
+
+
+async def test_a_worker_with_foreign_codec_keys_is_refused_before_it_takes_a_task(
+        dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
+    address = dev_env.client.service_client.config.target_host
+    number = await dev_stack.file(0)
+    async with dev_stack.worker(dev_env.client) as cluster_worker:
+        queue = cluster_worker.task_queue
+        handle = await start_dossier(dev_env.client, number, queue)
+        await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
+        base = dev_stack.settings.model_copy(update={"temporal": dev_stack.settings.temporal.model_copy(
+            update={"address": address, "task_queue": queue})})
+
+        for keys, named in ([f"k9:{new_key()}"], "lacks key id 'dev'"), (
+                [f"dev:{new_key()}"], "key 'dev' does not decrypt"):
+            newcomer = _production(base, keys=keys)
+            with pytest.raises(WorkerRefused, match="PTCE_CODEC__KEYS") as refused:
+                await asyncio.wait_for(run_worker(newcomer), timeout=60)
+            assert named in str(refused.value)
+
+        # The cluster's keys pass the same check (and a worker with them would start).
+        from api.cli.membership import key_report
+
+        report = await key_report(dev_env.client, base)
+        assert report is not None and report.opened == {"dev"} and not report.problems()
+
+        # Nothing was written with the foreign keys; the dossier goes on.
+        ids = [handle.id, consultation(dev_env.client, number, "53").id]
+        assert await _key_ids(dev_env.client, ids) == {"dev"}
+        await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
+        await wait_for_stage(handle, Stage.INSTRUCTION)
+
+
+async def test_no_email_address_in_any_failure_of_a_recorded_history(
+        dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
+    referent = f"refused.{uuid.uuid4().hex[:6]}@broceliande-coopere.example"
+    r = await dev_stack.mailbox.post("/api/faults", json={"reject_count": 0,
+                                                          "refused_recipients": [referent]})
+    r.raise_for_status()
+    number = await dev_stack.file(0, referent_email=referent)
+    client = dev_env.client
+    try:
+        async with dev_stack.worker(client) as worker:
+            handle = await start_dossier(client, number, worker.task_queue)
+            failed = None
+            for _ in range(300):
+                history = await handle.fetch_history()
+                failed = next((e for e in history.events
+                               if e.HasField("activity_task_failed_event_attributes")), None)
+                if failed is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert failed is not None, "the refused acknowledgement never failed"
+    finally:
+        await dev_stack.mailbox.post("/api/faults", json={"reject_count": 0})
+    failure = failed.activity_task_failed_event_attributes.failure
+    raw = History(events=history.events).SerializeToString()
+    assert referent.encode() not in raw
+    assert failure.message == "Encoded failure"  # message and stack trace are encrypted
+    decoded = await client.data_converter.decode_failure(failure)
+    assert "SMTP relay refused the message" in str(decoded) and "550" in str(decoded)
+    # Decrypted, the failure and its whole chain still name no address.
+    chain: list[str] = []
+    current: BaseException | None = decoded
+    while current is not None:
+        chain.append(str(current))
+        current = current.__cause__
+    assert not any(EMAIL_PATTERN.search(text.encode()) for text in chain)
+    assert not EMAIL_PATTERN.search(failure.stack_trace.encode())
