@@ -11,7 +11,8 @@ from temporalio.client import Client
 
 from api import cra, errors
 from api.agents import setup as agents
-from api.routes import codec, home, metrics, webhook
+from api.hardening import install_walls
+from api.routes import codec, docs, home, metrics, webhook
 from api.routes.cors import PrefixCors
 from api.telemetry import instrument_app
 from api.temporal import connect
@@ -52,8 +53,13 @@ def _origin(url: str) -> str:
 def create_app(settings: Settings | None = None, temporal: Client | None = None,
                db: Database | None = None) -> FastAPI:
     config = settings or get_settings()
+    # The API's documentation is open in dev and test; in production, for signed-in agents.
+    open_docs = config.lenient
     app = FastAPI(title="AMI PTCE – service des dossiers", version="0.1.0",
-                  lifespan=_lifespan(config, temporal, db))
+                  lifespan=_lifespan(config, temporal, db), docs_url="/docs" if open_docs else None,
+                  redoc_url=None, openapi_url="/openapi.json" if open_docs else None)
+    if not open_docs:
+        app.include_router(docs.router)
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: config
     if temporal is not None:
@@ -69,4 +75,5 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.add_middleware(PrefixCors, prefix=codec.PREFIX, origins=[_origin(config.temporal.ui_url)])
     cra.install(app, config)
     agents.install(app, config)  # after errors.install: renders ApiError as pages on its paths
+    install_walls(app, config, codec.PREFIX)  # last: outermost
     return app

@@ -17,6 +17,7 @@ from api.auth.roles import Role, role_of
 from api.auth.session import AgentSession, Source
 from api.auth.state import auth_state
 from api.cra.guard import FormGuard
+from api.hardening import allowed_origins
 from core.db.engine import Database
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -70,7 +71,7 @@ async def api_admin(request: Request, session: Annotated[AgentSession, Depends(a
 def check_form(request: Request, session: AgentSession, submitted: object) -> None:
     """A posted form: our own origin, and the CSRF token of this session."""
     settings = auth_state(request).settings
-    allowed = [settings.api.public_base_url, str(request.base_url)]
+    allowed = allowed_origins(settings)  # never the Host header: DNS rebinding
     if not FormGuard.same_origin(request.headers.get("origin"), request.headers.get("referer"),
                                  allowed):
         raise CsrfRefused("formulaire envoyé depuis un autre site")

@@ -14,6 +14,7 @@ from api.auth.roles import ROLE_LABELS, Role, role_of
 from api.auth.session import AgentSession, Source, new_csrf
 from api.auth.state import AuthState, auth_state
 from api.cra.guard import FormGuard
+from api.hardening import allowed_origins
 from core.db.engine import Database
 
 log = logging.getLogger("ptce.api.auth")
@@ -78,7 +79,7 @@ async def dev_sign_in(request: Request, state: State, name: Annotated[str, Form(
                       suivant: Annotated[str, Form()] = "/agents") -> Response:
     if not state.settings.dev_sign_in:
         raise SignInFailed("connexion de développement refusée hors environnement de développement")
-    allowed = [state.settings.api.public_base_url, str(request.base_url)]
+    allowed = allowed_origins(state.settings)  # never the Host header: DNS rebinding
     if not FormGuard.same_origin(request.headers.get("origin"), request.headers.get("referer"),
                                  allowed):
         raise SignInFailed("formulaire envoyé depuis un autre site")

@@ -7,6 +7,8 @@ import re
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.agents.pages import AgentPages
@@ -65,6 +67,16 @@ def install(app: FastAPI, settings: Settings) -> None:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _RedactCallback) for f in access.filters):
         access.addFilter(_RedactCallback())
+
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(request: Request, exc: RequestValidationError) -> Response:
+        """A form of the pages that is not one of ours (fields missing, unknown role): a French
+        page, 400, nothing done. JSON endpoints keep FastAPI's 422 and its details."""
+        if not request.url.path.startswith(PAGE_PREFIXES):
+            return await request_validation_exception_handler(request, exc)
+        return pages.render("agents/error.html", 400, session=None, title="Formulaire illisible",
+                            text="Le formulaire reçu n’a pas la forme attendue. Revenez à la "
+                                 "page précédente, rechargez-la et recommencez.")
 
     @app.exception_handler(ApiError)
     async def _handle(request: Request, exc: ApiError) -> Response:

@@ -65,6 +65,9 @@ def api() -> None:
     settings = get_settings()
     uvicorn.run("api.app:create_app", factory=True, host=settings.api.host,
                 port=settings.api.port, log_level="info",
+                # X-Forwarded-For is the app's to read, from PTCE_API__TRUSTED_PROXIES only
+                # (api.hardening): uvicorn's own default would trust any local peer.
+                proxy_headers=False,
                 log_config=None)  # uvicorn's loggers go through configure_logging's handler
 
 

@@ -18,6 +18,7 @@ from api.cra.consultation import ConsultationClosed
 from api.cra.desk import Desk, Opened
 from api.cra.errors import FormNotVerified, FormTooLarge
 from api.cra.form import OpinionForm, unchanged
+from api.hardening import allowed_origins
 
 
 async def read_form(request: Request, limit: int) -> OpinionForm:
@@ -34,7 +35,7 @@ async def read_form(request: Request, limit: int) -> OpinionForm:
 
 def verify_form(desk: Desk, request: Request, token: str, form: OpinionForm) -> None:
     guard = desk.state.guard
-    allowed = [desk.state.settings.api.public_base_url, str(request.base_url)]
+    allowed = allowed_origins(desk.state.settings)  # never the Host header
     if not guard.same_origin(request.headers.get("origin"), request.headers.get("referer"),
                              allowed):
         raise FormNotVerified("cross-origin post")
@@ -72,5 +73,4 @@ async def answer(desk: Desk, opened: Opened, form: OpinionForm) -> Response:
 async def _closed(desk: Desk, opened: Opened) -> HTMLResponse:
     fresh = await desk.consultations.load(opened.claims, datetime.now(UTC))
     reopened = Opened(opened.visit, opened.claims, fresh)
-    summary = await desk.dossiers.summary(opened.claims.dossier)
-    return views.closed_page(desk.state.pages, reopened, summary, refused=True)
+    return views.closed_page(desk.state.pages, reopened, refused=True)

@@ -1,8 +1,13 @@
 """Admission of a visit on a personal link, with its audit row whatever happens.
 
-Order: rate limits (per link, per client address), signature and purpose, the member still
-active in the directory (revocation takes effect at once), the member in the consultation's
-pair. Every refusal below the rate limit is recorded, then shown as the same "lien invalide".
+Order: rate limits, signature and purpose, the member still active in the directory
+(revocation takes effect at once), the member in the consultation's pair. Every refusal below
+the rate limit is recorded, then shown as the same "lien invalide".
+
+Rate limits: every request counts against its token; a request whose token is not authentic
+also counts against its client address (the real one behind a trusted proxy, see
+``api.hardening``). So junk from one address cannot lock genuine members out, even when they
+all come through the same proxy, and guessing tokens stays slow.
 """
 
 from __future__ import annotations
@@ -63,8 +68,9 @@ class Desk:
         self._auditor = Auditor(db)
 
     def _limit(self, token: str, address: str) -> None:
-        wait = max(self.state.per_token.hit(fingerprint(token)),
-                   self.state.per_client.hit(self.state.guard.client_hash(address)))
+        wait = self.state.per_token.hit(fingerprint(token))
+        if not wait and (len(token) > MAX_TOKEN_LENGTH or not self.state.signer.authentic(token)):
+            wait = self.state.per_client.hit(self.state.guard.client_hash(address))
         if wait:
             log.warning("cra link rate limited", extra={"token": redact(token)})
             raise TooManyRequests(wait)

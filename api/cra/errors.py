@@ -48,6 +48,15 @@ class FormNotVerified(PageError):
     outcome = "csrf_refused"
 
 
+class FormMalformed(PageError):
+    """Not a form we could have rendered (too many fields, not URL-encoded): 400, nothing sent."""
+
+    status_code = 400
+    code = "form_malformed"
+    template = "cra/malformed.html"
+    outcome = "malformed_form"
+
+
 class FormTooLarge(PageError):
     status_code = 413
     code = "form_too_large"

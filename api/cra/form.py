@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
+from api.cra.errors import FormMalformed
 from core.domain.cra import OpinionSubmission, RecordedOpinion
 
 FIELDS = ("opinion", "motivation", "criteria_assessment", "no_conflict_of_interest")
@@ -28,8 +29,13 @@ class OpinionForm:
     @classmethod
     def parse(cls, body: bytes) -> OpinionForm:
         """An ``application/x-www-form-urlencoded`` body; unknown fields are ignored."""
-        values = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True,
-                          max_num_fields=20)
+        try:
+            values = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True,
+                              max_num_fields=20, strict_parsing=False)
+        except ValueError as exc:  # more fields than the form has: not our form
+            raise FormMalformed("too many fields") from exc
+        if any(len(v) > 1 for k, v in values.items() if k in (*FIELDS, "csrf_token")):
+            raise FormMalformed("repeated field")
 
         def first(name: str) -> str:
             return values.get(name, [""])[0]

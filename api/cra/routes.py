@@ -21,10 +21,10 @@ def _address(request: Request) -> str:
 @router.get("/{token}")
 async def show(token: str, request: Request, desk: CraDesk) -> Response:
     async with desk.visit(token, _address(request), Action.VIEW) as opened:
-        summary = await desk.dossiers.summary(opened.claims.dossier)
-        if not opened.consultation.open:
+        if not opened.consultation.open:  # the outcome only: not the dossier as it is now
             opened.visit.outcome = Outcome.SHOWN_CLOSED
-            return views.closed_page(desk.state.pages, opened, summary)
+            return views.closed_page(desk.state.pages, opened)
+        summary = await desk.dossiers.summary(opened.claims.dossier)
         opened.visit.outcome = Outcome.SHOWN
         form = OpinionForm.prefilled(opened.consultation.opinion)
         return views.form_page(desk.state.pages, opened, summary, form,

@@ -38,8 +38,9 @@ def confirmation_page(pages: Pages, opened: Opened) -> HTMLResponse:
     return pages.render("cra/confirmation.html", **_common(opened, None))
 
 
-def closed_page(pages: Pages, opened: Opened, summary: DossierSummary | None,
-                refused: bool = False) -> HTMLResponse:
-    """``refused``: a submission arrived after the close (409) and was not recorded."""
+def closed_page(pages: Pages, opened: Opened, refused: bool = False) -> HTMLResponse:
+    """The outcome of a closed consultation, without the dossier: after the close (a region
+    removed, the decision taken, the deadline) the member has no more business with its
+    current content. ``refused``: a submission arrived after the close (409), not recorded."""
     return pages.render("cra/closed.html", 409 if refused else 200, refused=refused,
-                        **_common(opened, summary))
+                        **_common(opened, None))

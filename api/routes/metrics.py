@@ -1,22 +1,27 @@
 """``GET /metrics`` for Prometheus: dossiers by stage (read in Temporal's visibility at scrape
 time, so the count is exact whatever the number of workers) and the API process's metrics.
 
-Outside the OpenAPI schema and open like ``/healthz``: counts only, no identifier, no personal
-data. In production the reverse proxy does not publish it (Prometheus scrapes ``api:8000``
-inside the stack). The workflow-side business metrics are on the worker's endpoint (:9464).
+Outside the OpenAPI schema: counts only, no identifier, no personal data. Open in dev and
+test; in production it needs ``Authorization: Bearer <PTCE_API__METRICS_TOKEN>`` (Prometheus's
+``authorization`` setting) and is not served at all without that setting. The workflow-side
+business metrics are on the worker's endpoint (:9464).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from fastapi.responses import Response
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from temporalio.service import RPCError
 
-from api.deps import TemporalClient
+from api.auth.errors import SignInRequired
+from api.deps import AppSettings, TemporalClient
+from api.errors import NotFound
 from core.domain.procedure import Stage
 
 router = APIRouter()
@@ -38,8 +43,21 @@ async def _by_stage(client: TemporalClient, registry: CollectorRegistry) -> None
         up.set(0)
 
 
+def _allowed(settings: AppSettings, authorization: str | None) -> None:
+    if settings.lenient:
+        return
+    token = settings.api.metrics_token
+    if token is None:
+        raise NotFound("Ressource introuvable.")
+    expected = f"Bearer {token.get_secret_value()}".encode()
+    if not hmac.compare_digest((authorization or "").encode(), expected):
+        raise SignInRequired("jeton de collecte requis")
+
+
 @router.get("/metrics", include_in_schema=False)
-async def metrics(client: TemporalClient) -> Response:
+async def metrics(client: TemporalClient, settings: AppSettings,
+                  authorization: Annotated[str | None, Header()] = None) -> Response:
+    _allowed(settings, authorization)
     registry = CollectorRegistry()
     await _by_stage(client, registry)
     body = generate_latest(registry) + generate_latest(REGISTRY)

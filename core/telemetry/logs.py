@@ -24,6 +24,9 @@ _PATTERNS = [
     re.compile(r"(?<=/cra/avis/)[^/\s?\"']+"),  # the CRA members' personal link tokens
     re.compile(r"(?<![\w/])(\+33 ?|0)[1-9]([ .-]?\d\d){4}(?!\d)"),  # French phone numbers
     re.compile(r"(?i)(?<=token=)[^&\s\"']+"),  # tokens in query strings
+    re.compile(r"(?<=/webhooks/ds/)[^/\s?\"']+"),  # the platform webhook's secret
+    re.compile(r"(?i)(?<=[?&]code=)[^&\s\"']+"),  # OIDC authorization codes
+    re.compile(r"(?i)(?<=[?&]state=)[^&\s\"']+"),  # and their state
 ]
 # Attributes every LogRecord has: whatever else a record carries came as ``extra=``.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",

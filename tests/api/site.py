@@ -43,7 +43,7 @@ def free_port() -> int:
 async def serve(app: FastAPI, port: int) -> AsyncIterator[None]:
     """The app on a real HTTP server, in this event loop."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan="off", proxy_headers=False))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
