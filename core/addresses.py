@@ -26,8 +26,11 @@ def single_address(value: str | None) -> str | None:
     if not value or any(c in value for c in "\r\n,;<>\"") or value != value.strip():
         return None
     try:
-        checked = validate_email(value, check_deliverability=False, allow_smtputf8=True,
-                                 allow_quoted_local=False, allow_domain_literal=False)
+        # validate_email imports its package's defaults at each call: inside a workflow, that
+        # import must reach the loaded module, not a fresh copy in the sandbox.
+        with workflow.unsafe.imports_passed_through():
+            checked = validate_email(value, check_deliverability=False, allow_smtputf8=True,
+                                     allow_quoted_local=False, allow_domain_literal=False)
     except EmailNotValidError:
         return None
     return str(checked.normalized)

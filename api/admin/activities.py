@@ -8,6 +8,7 @@ from temporalio.api.workflowservice.v1 import ResetActivityRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.admin.audit import temporal_identity
 from api.errors import NotFound, Refused
 
 
@@ -33,5 +34,5 @@ async def retry_activity(client: Client, workflow_id: str, activity_id: str | No
     for one in chosen:
         await client.workflow_service.reset_activity(ResetActivityRequest(
             namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id),
-            identity=identity, id=one))
+            identity=temporal_identity(identity), id=one))
     return [pending[one] for one in chosen]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from temporalio.client import Client
 
+from api.admin.audit import temporal_reason
 from api.admin.reset import execute_reset, plan_reset
 from core.domain.procedure import Stage
 from core.ids import DOSSIER_CHANGED_SIGNAL
@@ -44,7 +45,7 @@ async def run_batch(client: Client, query: str, operation: Callable[[str], Await
 
 
 def terminate(client: Client, reason: str) -> Callable[[str], Awaitable[object]]:
-    return lambda wid: client.get_workflow_handle(wid).terminate(reason)
+    return lambda wid: client.get_workflow_handle(wid).terminate(temporal_reason(reason))
 
 
 def signal_changed(client: Client) -> Callable[[str], Awaitable[object]]:

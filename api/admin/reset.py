@@ -24,6 +24,7 @@ from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.admin.audit import temporal_identity, temporal_reason
 from api.errors import NotFound, Refused
 from core.domain.procedure import Stage
 from workflows import search_attributes as sa
@@ -115,11 +116,11 @@ async def execute_reset(client: Client, plan: ResetPlan, reason: str, identity: 
             namespace=client.namespace,
             workflow_execution=WorkflowExecution(workflow_id=plan.workflow_id,
                                                  run_id=plan.run_id),
-            reason=f"{reason} (par {identity})",
+            reason=temporal_reason(reason),
             workflow_task_finish_event_id=plan.event_id,
             request_id=str(uuid.uuid4()),
             reset_reapply_type=ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
             reset_reapply_exclude_types=exclude,
-            identity=identity,
+            identity=temporal_identity(identity),
         ))
     return response.run_id

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -64,6 +65,18 @@ def _from_visibility(execution: WorkflowExecution, now: datetime,
     return case
 
 
+async def last_error(client: Client, failure: Failure) -> str:
+    """The failure's message: encrypted in the history since issue 15 (``encoded_attributes``),
+    decrypted here with the service's codec for the admin who reads it."""
+    if not failure.HasField("encoded_attributes"):
+        return failure.message
+    try:
+        decoded = await client.data_converter.decode_failure(failure)
+    except Exception:  # a key we no longer hold: say so rather than fail the whole list
+        return "message chiffré illisible avec les clés configurées"
+    return str(getattr(decoded, "message", None) or decoded)
+
+
 async def _add_task_state(client: Client, case: StuckCase) -> None:
     try:
         described = await client.get_workflow_handle(case.workflow_id).describe()
@@ -78,7 +91,7 @@ async def _add_task_state(client: Client, case: StuckCase) -> None:
             case.reasons.append(StuckReason(kind=StuckKind.ACTIVITY_PAUSED,
                                             detail=f"{name} en pause"))
         elif activity.attempt > 1:
-            error = activity.last_failure.message or "erreur inconnue"
+            error = await last_error(client, activity.last_failure) or "erreur inconnue"
             case.reasons.append(StuckReason(
                 kind=StuckKind.ACTIVITY_RETRYING,
                 detail=f"{name} : tentative {activity.attempt}, dernière erreur : {error}"))

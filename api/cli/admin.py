@@ -273,7 +273,7 @@ def batch(
         settings = get_settings()
         client = await connect(settings.temporal, settings.codec)
         if operation == "terminate":
-            one = batches.terminate(client, f"{reason} (par {agent.id})")
+            one = batches.terminate(client, reason)  # who: in admin_actions, not the history
         elif operation == "signal-changed":
             one = batches.signal_changed(client)
         elif operation == "reset" and to_stage is not None:

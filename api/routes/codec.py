@@ -7,7 +7,11 @@ the agent's session cookie when "Include cross-origin credentials" is set in its
 so CORS is opened for the UI's origin only and for these paths only (``api.routes.cors``).
 
 No CSRF token here (the UI cannot send one): the endpoints change nothing, and another site can
-neither pass the CORS preflight that a JSON body requires nor read the answer.
+neither pass the CORS preflight that a JSON body requires nor read the answer; a request whose
+``Origin`` is neither the UI's nor ours is refused outright. ``/decode`` is for agents and
+admins; ``/encode`` for admins only: an encoded payload is what the workers accept, so whoever
+may encode may speak to the workflows in the service's name (through the Temporal frontend).
+Decoding shows a plaintext payload as it is (the workers, in production, refuse it).
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from google.protobuf.message import Error as ProtobufError
 from pydantic import BaseModel, Field, SecretStr
 from temporalio.api.common.v1 import Payload
 
-from api.auth.deps import agent, signed_in
+from api.auth.deps import admin, agent, signed_in
 from api.auth.state import auth_state
 from api.deps import AppSettings
-from api.errors import ApiError, NotFound
+from api.errors import ApiError, Forbidden, NotFound
+from api.hardening import allowed_origins
 from core.codec import AesGcmCodec, CodecKeyError, codec_from_keys
 from core.settings import Settings
 
@@ -34,7 +39,7 @@ PREFIX = "/codec"
 
 @lru_cache(maxsize=4)
 def _codec_for(keys: tuple[str, ...]) -> AesGcmCodec:
-    return codec_from_keys(SecretStr(k) for k in keys)
+    return codec_from_keys((SecretStr(k) for k in keys), allow_plaintext=True)
 
 
 def _codec(settings: Settings) -> AesGcmCodec:
@@ -48,13 +53,29 @@ async def codec_reader(request: Request) -> None:
     cookies, and each browser would otherwise have to tick "Include cross-origin credentials"
     before the summaries of a dossier became readable."""
     state = auth_state(request)
-    origin = (request.headers.get("origin") or "").rstrip("/")
+    origin = _check_origin(request, state.settings)
     if state.settings.dev_sign_in and origin == state.settings.temporal.ui_url.rstrip("/"):
         return
     await agent(await signed_in(request))
 
 
+async def codec_writer(request: Request) -> None:
+    """Encoding: admins only, same origin rules (never the dev shortcut)."""
+    _check_origin(request, auth_state(request).settings)
+    await admin(await signed_in(request))
+
+
+def _check_origin(request: Request, settings: Settings) -> str:
+    origin = (request.headers.get("origin") or "").rstrip("/")
+    known = {settings.temporal.ui_url.rstrip("/"),
+             *(o.rstrip("/") for o in allowed_origins(settings))}
+    if origin and origin not in known:
+        raise Forbidden("origine refusée")
+    return origin
+
+
 CodecReader = Annotated[None, Depends(codec_reader)]
+CodecWriter = Annotated[None, Depends(codec_writer)]
 router = APIRouter(prefix=PREFIX, tags=["codec"])
 
 
@@ -101,7 +122,7 @@ async def decode(body: CodecBody, _: CodecReader, settings: AppSettings,
 
 
 @router.post("/encode")
-async def encode(body: CodecBody, _: CodecReader, settings: AppSettings,
+async def encode(body: CodecBody, _: CodecWriter, settings: AppSettings,
                  x_namespace: Annotated[str | None, Header()] = None) -> CodecBody:
     _check_namespace(settings, x_namespace)
     return _to_body(await _codec(settings).encode(_to_proto(body)))

@@ -101,7 +101,7 @@ async def test_only_the_embedded_dev_stack_lets_its_local_ui_decode_without_a_se
     body = {"payloads": [json_format.MessageToDict(p) for p in encoded]}
     try:
         for environment, origin, expected in (("dev", UI, 200), ("dev", None, 401),
-                                              ("dev", "https://evil.example", 401),
+                                              ("dev", "https://evil.example", 403),
                                               ("test", UI, 401)):
             settings = Settings(environment=environment, temporal=TemporalSettings(ui_url=UI),
                                 agents=AgentPageSettings(session_secret="s-" * 20),

@@ -105,7 +105,12 @@ async def test_the_history_store_holds_no_plaintext_personal_data(
         assert all(p["metadata"]["encoding"] != base64.b64encode(ENCODING).decode()
                    for p in r.json()["payloads"])
 
-        # encode then decode gives the payload back
+        # encode then decode gives the payload back; encoding is for admins only (an encoded
+        # payload is what the workers accept)
+        assert (await http.post("/codec/encode", json=r.json(), headers=headers)).status_code == 403
+        async with dev_stack.res.db.unit_of_work() as session:
+            await AgentRoleRepository(session).put("admin-1", "admin", "test")
+        http.cookies.set("ptce_agent", _cookie(settings, "admin-1"))
         r = await http.post("/codec/encode", json=r.json(), headers=headers)
         assert r.status_code == 200
         again = await http.post("/codec/decode", json=r.json(), headers=headers)
