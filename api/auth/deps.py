@@ -19,6 +19,7 @@ from api.auth.state import auth_state
 from api.cra.guard import FormGuard
 from api.hardening import allowed_origins
 from core.db.engine import Database
+from core.db.repositories import RevokedSessionRepository
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-CSRF-Token"
@@ -29,8 +30,11 @@ async def signed_in(request: Request) -> AgentSession:
     session = state.cookies.read_session(request)
     if session is None or (session.source is Source.DEV and not state.settings.dev_sign_in):
         raise SignInRequired("connexion requise")
+    db: Database = request.app.state.db
+    async with db.unit_of_work() as unit:
+        if await RevokedSessionRepository(unit).revoked(session.sid):  # signed out
+            raise SignInRequired("connexion requise")
     if session.source is Source.OIDC:  # a role removed by an admin takes effect at once
-        db: Database = request.app.state.db
         role = await role_of(db, session.sub, session.email, state.settings.agents.bootstrap_admins)
         if role is None:
             raise NoRole("aucun rôle attribué à ce compte")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -11,11 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 from api.auth.deps import SignedIn, check_form
 from api.auth.errors import NoRole, SignInFailed
 from api.auth.roles import ROLE_LABELS, Role, role_of
-from api.auth.session import AgentSession, Source, new_csrf
+from api.auth.session import AgentSession, Source, new_csrf, new_sid
 from api.auth.state import AuthState, auth_state
 from api.cra.guard import FormGuard
 from api.hardening import allowed_origins
 from core.db.engine import Database
+from core.db.repositories import RevokedSessionRepository
 
 log = logging.getLogger("ptce.api.auth")
 router = APIRouter(include_in_schema=False)
@@ -65,8 +67,8 @@ async def oidc_callback(request: Request, state: State, code: str | None = None)
     if role is None:
         log.warning("sign-in refused: no role for this account")
         raise NoRole("aucun rôle attribué à ce compte")
-    session = AgentSession(sub=identity.sub, email=identity.email, name=identity.name, role=role,
-                           source=Source.OIDC, csrf=new_csrf())
+    session = AgentSession(sid=new_sid(), sub=identity.sub, email=identity.email,
+                           name=identity.name, role=role, source=Source.OIDC, csrf=new_csrf())
     log.info("agent signed in", extra={"role": role.value, "source": "oidc"})
     response = _signed_in(state, session, transaction.next)
     state.cookies.clear_sign_in(response)
@@ -86,7 +88,7 @@ async def dev_sign_in(request: Request, state: State, name: Annotated[str, Form(
     name, email = name.strip()[:200], email.strip().lower()[:320]
     if not name or "@" not in email:
         raise SignInFailed("nom et adresse électronique requis")
-    session = AgentSession(sub=f"dev:{email}", email=email, name=name, role=role,
+    session = AgentSession(sid=new_sid(), sub=f"dev:{email}", email=email, name=name, role=role,
                            source=Source.DEV, csrf=new_csrf())
     log.info("agent signed in", extra={"role": role.value, "source": "dev"})
     return _signed_in(state, session, suivant)
@@ -96,6 +98,12 @@ async def dev_sign_in(request: Request, state: State, name: Annotated[str, Form(
 async def sign_out(request: Request, state: State, session: SignedIn,
                    csrf_token: Annotated[str, Form()] = "") -> Response:
     check_form(request, session, csrf_token)
+    now = datetime.now(UTC)
+    db: Database = request.app.state.db
+    async with db.unit_of_work() as unit:  # the cookie, even if kept somewhere, is dead
+        await RevokedSessionRepository(unit).revoke(
+            session.sid, now, now + timedelta(seconds=state.cookies.max_age))
+    log.info("agent signed out", extra={"source": session.source.value})
     response = RedirectResponse("/connexion", status_code=303)
     state.cookies.clear_session(response)
     return response

@@ -28,6 +28,7 @@ class Source(StrEnum):
 
 
 class AgentSession(BaseModel):
+    sid: str  # this session's id: a sign-out revokes it (cookies without one are refused)
     sub: str
     email: str | None = None
     name: str
@@ -52,12 +53,17 @@ def new_csrf() -> str:
     return secrets.token_urlsafe(32)
 
 
+def new_sid() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class Cookies:
     def __init__(self, settings: Settings) -> None:
         secret = settings.agents.session_secret.get_secret_value()
         self._session = URLSafeTimedSerializer(secret, salt="ptce-agent-session")
         self._sign_in = URLSafeTimedSerializer(secret, salt="ptce-agent-sign-in")
         self._max_age = settings.agents.session_max_age_seconds
+        self.max_age = self._max_age
         self._secure = settings.api.public_base_url.lower().startswith("https://")
 
     def _set(self, response: Response, name: str, value: str, max_age: int, path: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.tables import (
@@ -15,6 +15,7 @@ from core.db.tables import (
     CraMember,
     DossierRecord,
     DossierSnapshot,
+    RevokedSession,
     SentEmail,
     SyncCursor,
 )
@@ -183,3 +184,18 @@ class AdminActionRepository:
         if target is not None:
             query = query.where(AdminAction.target == target)
         return list(await self.session.scalars(query))
+
+
+class RevokedSessionRepository:
+    """Sessions ended by a sign-out, kept until their cookie would have expired anyway."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def revoked(self, sid: str) -> bool:
+        return await self.session.get(RevokedSession, sid) is not None
+
+    async def revoke(self, sid: str, now: datetime, expires_at: datetime) -> None:
+        await self.session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))
+        if await self.session.get(RevokedSession, sid) is None:
+            self.session.add(RevokedSession(sid=sid, revoked_at=now, expires_at=expires_at))

@@ -131,3 +131,14 @@ class AdminAction(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[str] = mapped_column(String(20))  # done | refused | failed | dry_run
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class RevokedSession(Base):
+    """Agents' sessions ended by a sign-out: the signed cookie alone no longer opens anything
+    (a copy of it, stolen or left in another browser, is refused until it would have expired)."""
+
+    __tablename__ = "revoked_sessions"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revoked_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # then the row may go

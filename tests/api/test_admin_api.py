@@ -17,7 +17,7 @@ from api.admin import stuck_page
 from api.admin.stuck import StuckCase, StuckKind, StuckReason
 from api.app import create_app
 from api.auth.roles import Role
-from api.auth.session import AgentSession, Cookies, Source
+from api.auth.session import AgentSession, Cookies, Source, new_sid
 from core.db.engine import Database, create_engine, create_schema
 from core.db.repositories import AdminActionRepository, AgentRoleRepository
 from core.settings import AgentPageSettings, Settings
@@ -45,7 +45,7 @@ async def admin_http(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, D
 
 def _cookie(settings: Settings, sub: str, role: Role) -> str:
     response = Response()
-    Cookies(settings).write_session(response, AgentSession(
+    Cookies(settings).write_session(response, AgentSession(sid=new_sid(),
         sub=sub, email=f"{sub}@finances.gouv.fr", name="Ada", role=role,
         source=Source.OIDC, csrf="csrf"))
     return response.headers["set-cookie"].split(";")[0].split("=", 1)[1]

@@ -15,7 +15,7 @@ from temporalio.api.common.v1 import Payload
 
 from api.app import create_app
 from api.auth.roles import Role
-from api.auth.session import AgentSession, Cookies, Source
+from api.auth.session import AgentSession, Cookies, Source, new_sid
 from core.codec import codec_from_keys, new_key
 from core.db.engine import Database, create_engine, create_schema
 from core.settings import AgentPageSettings, ApiSettings, Settings, TemporalSettings, get_settings
@@ -74,7 +74,7 @@ def test_make_run_points_the_temporal_ui_at_the_codec_endpoint() -> None:
 async def test_a_foreign_namespace_or_a_foreign_key_is_refused_clearly(app: FastAPI) -> None:
     settings: Settings = app.dependency_overrides[get_settings]()
     response = Response()
-    Cookies(settings).write_session(response, AgentSession(
+    Cookies(settings).write_session(response, AgentSession(sid=new_sid(),
         sub="admin", email="chef@finances.gouv.fr", name="Chef", role=Role.ADMIN,
         source=Source.OIDC, csrf="c"))
     cookie = response.headers["set-cookie"].split(";")[0].split("=", 1)[1]

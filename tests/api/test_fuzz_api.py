@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth.roles import Role
-from api.auth.session import SESSION_COOKIE, AgentSession, Cookies, Source
+from api.auth.session import SESSION_COOKIE, AgentSession, Cookies, Source, new_sid
 from api.cli.binaries import temporal_cli
 from core.db.engine import Database, create_engine, create_schema
 from core.db.repositories import AgentRoleRepository
@@ -38,7 +38,7 @@ CSRF = "fuzz-csrf"
 
 def _cookie(settings: Settings) -> str:
     response = Response()
-    Cookies(settings).write_session(response, AgentSession(
+    Cookies(settings).write_session(response, AgentSession(sid=new_sid(),
         sub="fuzz-admin", email="fuzz-admin@finances.gouv.fr", name="Fuzz", role=Role.ADMIN,
         source=Source.OIDC, csrf=CSRF))
     return response.headers["set-cookie"].split(";")[0].split("=", 1)[1]

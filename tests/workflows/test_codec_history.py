@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth.roles import Role
-from api.auth.session import AgentSession, Cookies, Source
+from api.auth.session import AgentSession, Cookies, Source, new_sid
 from core.codec import ENCODING
 from core.db.repositories import AgentRoleRepository
 from core.domain.procedure import Stage
@@ -53,7 +53,7 @@ def _payloads(history: History) -> list[Payload]:
 
 def _cookie(settings: Settings, sub: str) -> str:
     response = Response()
-    Cookies(settings).write_session(response, AgentSession(
+    Cookies(settings).write_session(response, AgentSession(sid=new_sid(),
         sub=sub, email=f"{sub}@finances.gouv.fr", name=sub, role=Role.AGENT, source=Source.OIDC,
         csrf="csrf"))
     return response.headers["set-cookie"].split(";")[0].split("=", 1)[1]

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth.roles import Role
-from api.auth.session import AgentSession, Cookies, Source
+from api.auth.session import AgentSession, Cookies, Source, new_sid
 from api.temporal import interceptors
 from core.db.repositories import AgentRoleRepository
 from core.domain.procedure import Stage
@@ -36,7 +36,7 @@ from workflows.dossier import DossierWorkflow
 
 def _cookie(settings: Settings) -> str:
     response = Response()
-    Cookies(settings).write_session(response, AgentSession(
+    Cookies(settings).write_session(response, AgentSession(sid=new_sid(),
         sub="agent-1", email="agent-1@finances.gouv.fr", name="Agent", role=Role.AGENT,
         source=Source.OIDC, csrf="csrf"))
     return response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
