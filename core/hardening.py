@@ -75,6 +75,14 @@ def codec_key_weakness(encoded: str, dev_key: str) -> str | None:
     return None
 
 
+def ip_or_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
+
+
 def https(url: str) -> bool:
     return urlsplit(url).scheme.lower() == "https"
 

@@ -289,6 +289,10 @@ def production_problems(s: Settings) -> list[str]:
     if h.local_mail_relay(s.smtp.host, s.smtp.port):
         problems.append(f"PTCE_SMTP__HOST / PTCE_SMTP__PORT ({s.smtp.host}:{s.smtp.port}) is a "
                         "local mail sink (Mailpit or a relay on this host): set the real relay")
+    for proxy in s.api.trusted_proxies:
+        if not h.ip_or_network(proxy):
+            problems.append(f"PTCE_API__TRUSTED_PROXIES: {proxy!r} is not an address or network "
+                            "(a wildcard would let anyone choose their client address)")
     if not s.temporal.secured and not s.temporal.plaintext_network:
         problems.append("PTCE_TEMPORAL__TLS (or PTCE_TEMPORAL__API_KEY, client certificates) "
                         "is not set: a plaintext Temporal connection needs "

@@ -4,6 +4,7 @@ carrying the admin and the reason, audited in the database whatever its outcome.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -63,10 +65,23 @@ class AdminDesk:
         self._db = db
 
     async def _update(self, workflow_id: str, name: str, payload: BaseModel,
-                      result_type: type[Any]) -> Any:
+                      result_type: type[Any],
+                      accepted: Callable[[], Awaitable[None]] | None = None) -> Any:
+        """The Update's result. ``accepted`` runs once the workflow's validator accepted it and
+        before its handler's result: what must follow the workflow's yes, never precede it."""
         handle = self._client.get_workflow_handle(workflow_id)
         try:
-            return await handle.execute_update(name, payload, result_type=result_type)
+            if accepted is None:
+                return await handle.execute_update(name, payload, result_type=result_type)
+            update = await handle.start_update(name, payload, result_type=result_type,
+                                               wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+            # A rejection comes back as an outcome already known at this stage (temporalio
+            # 1.35 keeps it on the handle): raise it before writing anything.
+            known = getattr(update, "_known_outcome", None)
+            if known is not None and known.HasField("failure"):
+                return await update.result()
+            await accepted()
+            return await update.result()
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             kind = (cause.type if isinstance(cause, ApplicationError) else None) or "unknown"
@@ -106,27 +121,19 @@ class AdminDesk:
                              ) -> list[CraContact]:
         target = await self._consultation(number, region)
 
-        async def run() -> list[CraContact]:
-            # The new member's link must work before the invitation leaves.
+        async def directory() -> None:
+            # Only once the workflow accepted the change (a refused one writes nothing), and
+            # before its handler sends the invitation: the new member's link then works.
             async with self._db.unit_of_work() as session:
                 members_repo = CraMemberRepository(session)
-                known = await members_repo.get(change.new_member.id) is not None
                 await members_repo.upsert(change.new_member.model_dump())
-            try:
-                members: list[CraContact] = await self._update(
-                    target, "replace_member", change, list[CraContact])
-            except Exception:
-                if not known:  # refused: no stray member for the region's next dossiers
-                    async with self._db.unit_of_work() as session:
-                        added = await CraMemberRepository(session).get(change.new_member.id)
-                        if added is not None:
-                            await session.delete(added)
-                raise
-            # Revocation: the CRA pages check ``active`` on every request.
-            async with self._db.unit_of_work() as session:
-                old = await CraMemberRepository(session).get(change.old_member_id)
-                if old is not None:
+                old = await members_repo.get(change.old_member_id)
+                if old is not None:  # revocation: the pages check ``active`` on every request
                     old.active = False
+
+        async def run() -> list[CraContact]:
+            members: list[CraContact] = await self._update(
+                target, "replace_member", change, list[CraContact], accepted=directory)
             return members
 
         result: list[CraContact] = await audited(
