@@ -67,6 +67,7 @@ def _run(email: str, action: Callable[[Database, Agent], Awaitable[T]]) -> T:
         finally:
             await db.dispose()
 
+    get_settings()  # an unsafe configuration refuses here, named (api.cli.main), exit code 2
     try:
         return asyncio.run(main())
     except PermissionError:
