@@ -62,6 +62,12 @@ def weakness(value: str) -> str | None:
     return None
 
 
+def placeholder(value: str | None) -> bool:
+    """Empty or a placeholder: for secrets others issue (tokens, client secrets, passwords)."""
+    lowered = (value or "").strip().lower()
+    return not lowered or any(p in lowered for p in PLACEHOLDERS)
+
+
 def codec_key_weakness(encoded: str, dev_key: str) -> str | None:
     """A 32-byte AES key in base64: not the development key, not a low-entropy pattern."""
     if encoded == dev_key:

@@ -268,19 +268,24 @@ def production_problems(s: Settings) -> list[str]:
     if s.codec.allow_plaintext:
         problems.append("PTCE_CODEC__ALLOW_PLAINTEXT is refused: production reads encrypted "
                         "payloads only")
-    token = s.platform.token.get_secret_value().strip()
-    if not token or DEV_PLACEHOLDER in token:
+    if h.placeholder(s.platform.token.get_secret_value()):
         problems.append("PTCE_PLATFORM__TOKEN is empty or a placeholder")
+    if s.smtp.username and h.placeholder(
+            s.smtp.password.get_secret_value() if s.smtp.password else ""):
+        problems.append("PTCE_SMTP__PASSWORD is empty or a placeholder")
+    if s.temporal.api_key is not None and h.placeholder(s.temporal.api_key.get_secret_value()):
+        problems.append("PTCE_TEMPORAL__API_KEY is empty or a placeholder")
+    if h.placeholder(s.platform.instructeur_id):
+        problems.append("PTCE_PLATFORM__INSTRUCTEUR_ID is empty or a placeholder")
     oidc = s.agents.oidc
+    if oidc.issuer and h.placeholder(oidc.client_id):
+        problems.append("PTCE_AGENTS__OIDC__CLIENT_ID is empty or a placeholder")
     if not oidc.issuer:
         problems.append("PTCE_AGENTS__OIDC__ISSUER is empty: the development sign-in is refused "
                         "in production")
     elif not h.https(oidc.issuer):
         problems.append("PTCE_AGENTS__OIDC__ISSUER must be an https:// URL")
-    if oidc.issuer and not oidc.client_id.strip():
-        problems.append("PTCE_AGENTS__OIDC__CLIENT_ID is empty")
-    secret = oidc.client_secret.get_secret_value().strip()
-    if oidc.issuer and (not secret or DEV_PLACEHOLDER in secret):
+    if oidc.issuer and h.placeholder(oidc.client_secret.get_secret_value()):
         problems.append("PTCE_AGENTS__OIDC__CLIENT_SECRET is empty or a placeholder")
     if oidc.redirect_url and not h.https(oidc.redirect_url):
         problems.append("PTCE_AGENTS__OIDC__REDIRECT_URL must be an https:// URL")

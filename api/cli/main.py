@@ -185,8 +185,9 @@ def refusal(exc: ValidationError) -> str:
             head, _, listed = message.partition(": ")
             lines.append(f"  {head}:")
             lines += [f"  - {problem}" for problem in listed.split("; ")]
-        else:
-            lines.append(f"  - {where or 'settings'}: {message}")
+        else:  # a field's own check: named by its variable (codec.keys: PTCE_CODEC__KEYS)
+            name = "PTCE_" + "__".join(str(p) for p in error["loc"]).upper() if where else ""
+            lines.append(f"  - {name or 'settings'}: {message}")
     lines.append("Development: PTCE_ENVIRONMENT=dev (make run sets it); tests: "
                  "PTCE_ENVIRONMENT=test. See the README, section Production.")
     return "\n".join(lines)

@@ -138,7 +138,10 @@ def test_no_literal_secret(compose: dict[str, Any]) -> None:
 def test_settings_come_from_ptce_variables(compose: dict[str, Any]) -> None:
     env = _service(compose, "worker")["environment"]
     assert env["PTCE_TEMPORAL__ADDRESS"] == "temporal:7233"
-    assert env["PTCE_SMTP__HOST"].endswith("mailpit}")
+    # No default relay: production refuses Mailpit, which only a trial profile starts.
+    assert REQUIRED_VAR.match(env["PTCE_SMTP__HOST"]) and "mailpit" not in env["PTCE_SMTP__HOST"]
+    assert _service(compose, "mailpit")["profiles"] == ["demo"]
+    assert "mailpit" not in _service(compose, "worker")["depends_on"]
     assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
 
 
@@ -155,3 +158,5 @@ def test_mounted_configs_exist_and_are_wired(compose: dict[str, Any]) -> None:
     jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
     assert jobs["ptce-worker"]["dns_sd_configs"][0]["names"] == ["worker"]  # every replica
     assert jobs["ptce-api"]["static_configs"][0]["targets"] == ["api:8000"]
+    assert jobs["ptce-api"]["authorization"]["credentials_file"] == "/run/secrets/ptce-metrics-token"
+    assert compose["secrets"]["ptce-metrics-token"]["file"] == "deploy/ptce-metrics-token"

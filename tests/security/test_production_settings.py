@@ -6,6 +6,7 @@ API, the worker and the CLI exit with the message. Forged session cookies get no
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -71,6 +72,8 @@ def test_each_unsafe_secret_is_refused_and_named(name: str, kind: str,
     ("PTCE_AGENTS__OIDC__ISSUER", "", "the development sign-in is refused"),
     ("PTCE_AGENTS__OIDC__ISSUER", "http://auth.example.gouv.fr", "ISSUER must be an https://"),
     ("PTCE_AGENTS__OIDC__CLIENT_SECRET", "", "PTCE_AGENTS__OIDC__CLIENT_SECRET is empty"),
+    ("PTCE_AGENTS__OIDC__CLIENT_ID", "change-me", "PTCE_AGENTS__OIDC__CLIENT_ID is empty or a"),
+    ("PTCE_SMTP__USERNAME", "ptce", "PTCE_SMTP__PASSWORD is empty"),
     ("PTCE_API__PUBLIC_BASE_URL", "http://ptce.example.gouv.fr", "PUBLIC_BASE_URL must be an https"),
     ("PTCE_SMTP__HOST", "mailpit", "local mail sink"),
     ("PTCE_SMTP__HOST", "127.0.0.1", "local mail sink"),
@@ -175,3 +178,34 @@ def test_the_api_the_worker_and_the_cli_refuse_to_start_naming_each_setting(
 def test_ptce_dev_needs_the_development_environment() -> None:
     done = _run("dev", env={"PTCE_ENVIRONMENT": "test"})
     assert done.returncode == 2 and "PTCE_ENVIRONMENT=dev" in done.stderr
+
+
+EXAMPLE = ROOT / "deploy" / "ptce.env.example"
+SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|KEYS|API_KEY")
+
+
+def _example() -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in EXAMPLE.read_text().splitlines()
+             if line.strip() and not line.startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def test_the_example_env_file_holds_no_empty_secret_and_refuses_until_filled(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    example = _example()
+    secrets_named = [k for k in example if SECRET_NAME.search(k)]
+    assert len(secrets_named) >= 9 and all(example[k] for k in secrets_named)
+    # As copied: the codec key is not even a key yet, and says which setting.
+    assert "PTCE_CODEC__KEYS" in _run("worker", env={**example}).stderr
+    # With a codec key: every other value left to change is named.
+    message = _refusal({**example, "PTCE_CODEC__KEYS": strong_env()["PTCE_CODEC__KEYS"],
+                        "PTCE_SMTP_HOST": "smtp.example.gouv.fr"}, monkeypatch)
+    for name in (*SECRETS, "PTCE_LINKS__KEYS", "PTCE_PLATFORM__TOKEN", "PTCE_API__METRICS_TOKEN",
+                 "PTCE_AGENTS__OIDC__CLIENT_SECRET", "PTCE_AGENTS__OIDC__CLIENT_ID",
+                 "PTCE_SMTP__PASSWORD", "PTCE_PLATFORM__INSTRUCTEUR_ID"):
+        assert name in message, name
+    # Filled in, it starts.
+    filled = {**example, **strong_env(), "PTCE_SMTP__PASSWORD": secrets.token_urlsafe(16),
+              "PTCE_PLATFORM__INSTRUCTEUR_ID": "SW5zdHJ1Y3RldXItNDI=",
+              "PTCE_API__METRICS_TOKEN": secrets.token_urlsafe(32)}
+    assert not settings_from(filled, monkeypatch).lenient
