@@ -221,7 +221,9 @@ def test_the_webhook_secret_and_the_oidc_code_stay_out_of_logs_and_spans() -> No
         assert secret not in record.getMessage()
 
         class Span:
-            attributes = {"http.target": path, "url.full": f"https://ptce.example.gouv.fr{path}"}
+            def __init__(self) -> None:
+                self.attributes = {"http.target": path,
+                                   "url.full": f"https://ptce.example.gouv.fr{path}"}
 
             def is_recording(self) -> bool:
                 return True
