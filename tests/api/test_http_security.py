@@ -221,9 +221,9 @@ def test_the_webhook_secret_and_the_oidc_code_stay_out_of_logs_and_spans() -> No
         assert secret not in record.getMessage()
 
         class Span:
-            def __init__(self) -> None:
-                self.attributes = {"http.target": path,
-                                   "url.full": f"https://ptce.example.gouv.fr{path}"}
+            def __init__(self, target: str) -> None:
+                self.attributes = {"http.target": target,
+                                   "url.full": f"https://ptce.example.gouv.fr{target}"}
 
             def is_recording(self) -> bool:
                 return True
@@ -231,7 +231,7 @@ def test_the_webhook_secret_and_the_oidc_code_stay_out_of_logs_and_spans() -> No
             def set_attribute(self, key: str, value: str) -> None:
                 self.attributes[key] = value
 
-        span = Span()
+        span = Span(path)
         _redact_url(span, {})  # type: ignore[arg-type]
         assert all(secret not in v for v in span.attributes.values())
 
