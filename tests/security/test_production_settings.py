@@ -209,3 +209,14 @@ def test_the_example_env_file_holds_no_empty_secret_and_refuses_until_filled(
               "PTCE_PLATFORM__INSTRUCTEUR_ID": "SW5zdHJ1Y3RldXItNDI=",
               "PTCE_API__METRICS_TOKEN": secrets.token_urlsafe(32)}
     assert not settings_from(filled, monkeypatch).lenient
+
+
+def test_the_readme_commands_make_secrets_that_production_accepts() -> None:
+    from core import hardening
+
+    made = subprocess.run([sys.executable, "-c", "import secrets; print(secrets.token_urlsafe(32))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert hardening.weakness(made) is None
+    key = subprocess.run([sys.executable, "-c", "from core.codec import new_key; print(new_key())"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    assert hardening.codec_key_weakness(key, DEV_CODEC_KEY) is None
