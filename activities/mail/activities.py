@@ -64,7 +64,8 @@ class MailActivities:
         subject, body = render(request.template, request.context)
         msg = EmailMessage()
         msg["From"] = self._smtp.sender
-        asked = [*request.to, *([self._smtp.bessii_mailbox] if request.to_bessii else [])]
+        asked = [*request.to, *([self._smtp.bessii_mailbox] if request.to_bessii else []),
+                 *([self._smtp.admins_mailbox] if request.to_admins else [])]
         recipients = valid_recipients(asked)
         if len(recipients) < len(asked):
             activity.logger.warning("recipients refused: not one valid address each",
