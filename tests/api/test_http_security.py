@@ -210,7 +210,7 @@ async def test_a_signed_out_session_cookie_is_dead_even_when_replayed(db: Databa
         assert (await http.get("/api/session")).status_code == 401
 
 
-def test_the_webhook_secret_and_the_oidc_code_stay_out_of_logs_and_spans() -> None:
+async def test_the_webhook_secret_and_the_oidc_code_stay_out_of_logs_and_spans() -> None:
     secret = secrets.token_urlsafe(32)
     for path in (f"/webhooks/ds/{secret}", f"/connexion/retour?code={secret}&state={secret}"):
         record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,

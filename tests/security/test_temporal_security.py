@@ -21,11 +21,18 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api.admin import batch as batches
+from api.admin.desk import AdminDesk
+from api.admin.reset import execute_reset, plan_reset
 from api.cli.membership import WorkerRefused, payloads_in
 from api.cli.worker import build_worker, run_worker
+from api.errors import Refused
 from api.temporal import converter
 from core.codec import ENCODING, KEY_ID, new_key
-from core.domain.procedure import Stage
+from core.db.repositories import CraMemberRepository
+from core.domain.admin import MemberReplacement
+from core.domain.cra import CraContact
+from core.domain.procedure import Agent, Stage
 from core.settings import CodecSettings, Settings
 from tests.support import Stack
 from tests.workflows.helpers import (
@@ -167,3 +174,73 @@ async def test_no_email_address_in_any_failure_of_a_recorded_history(
         current = current.__cause__
     assert not any(EMAIL_PATTERN.search(text.encode()) for text in chain)
     assert not EMAIL_PATTERN.search(failure.stack_trace.encode())
+
+
+async def _reset_point(client: Client, workflow_id: str, stage: Stage) -> Any:
+    for _ in range(100):
+        try:
+            return await plan_reset(client, workflow_id, stage)
+        except Refused:
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"no reset point for {stage}")
+
+
+async def test_terminate_and_reset_reasons_name_no_one(
+        dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
+    """The admin's words may name people; the history keeps them redacted, and the admin never
+    (a pseudonym where an identity is recorded; the whole reason and who: ``admin_actions``)."""
+    client = dev_env.client
+    reason = "Demande de jean.dupont@exemple.fr (06 12 34 56 78)"
+    admin = "chef.bureau@finances.gouv.fr"
+    n = await dev_stack.file(0)
+    async with dev_stack.worker(client) as worker:
+        handle = await start_dossier(client, n, worker.task_queue)
+        await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
+        plan = await _reset_point(client, handle.id, Stage.ADMISSIBILITY)
+        new_run = await execute_reset(client, plan, reason, admin)
+        await batches.terminate(client, reason)(consultation(client, n, "53").id)
+        await batches.terminate(client, reason)(handle.id)
+    histories = [await client.get_workflow_handle(handle.id, run_id=run).fetch_history()
+                 for run in (plan.run_id, new_run)]
+    histories.append(await consultation(client, n, "53").fetch_history())
+    texts: list[bytes] = []
+    for history in histories:
+        for event in history.events:
+            for name in ("workflow_execution_terminated_event_attributes",
+                         "workflow_task_failed_event_attributes"):
+                if event.HasField(name):
+                    attributes = getattr(event, name)
+                    texts += [attributes.reason.encode() if hasattr(attributes, "reason") else b"",
+                              attributes.identity.encode(),
+                              attributes.failure.message.encode()
+                              if hasattr(attributes, "failure") else b""]
+    joined = b"\n".join(texts)
+    assert b"ptce admin: Demande de [redacted] ([redacted])" in joined  # it is there, redacted
+    assert not EMAIL_PATTERN.search(joined) and b"06 12 34 56 78" not in joined
+
+
+async def test_a_refused_member_replacement_leaves_the_directory_as_it_was(
+        dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
+    client = dev_env.client
+    n = await dev_stack.file(0)
+    async with dev_stack.res.db.unit_of_work() as session:
+        before = (await CraMemberRepository(session).get("cra-53-cress"))
+        assert before is not None
+        kept = (before.name, before.email, before.active)
+    desk = AdminDesk(client, dev_stack.res.db)
+    async with dev_stack.worker(client) as worker:
+        handle = await start_dossier(client, n, worker.task_queue)
+        await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
+        # Already a member of this consultation: the workflow refuses; nothing is written,
+        # not even over the existing directory entry.
+        rewritten = CraContact(id="cra-53-cress", region="53", name="Usurpé",
+                               email="usurpe@exemple.fr", role="CRESS")
+        with pytest.raises(Refused):
+            await desk.replace_member(n, "53", MemberReplacement(
+                agent=Agent(id="admin-1", name="Admin"), reason="erreur",
+                old_member_id="cra-53-ess", new_member=rewritten))
+    async with dev_stack.res.db.unit_of_work() as session:
+        after = await CraMemberRepository(session).get("cra-53-cress")
+        ess = await CraMemberRepository(session).get("cra-53-ess")
+        assert after is not None and (after.name, after.email, after.active) == kept
+        assert ess is not None and ess.active  # the member to replace was not revoked

@@ -180,7 +180,7 @@ async def test_the_fault_knob_rejects_the_next_transactions_with_451(
 ) -> None:
     async with web(mailbox) as client:
         armed = await client.post("/api/faults", json={"reject_count": 1})
-        assert armed.json() == {"reject_count": 1}
+        assert armed.json() == {"reject_count": 1, "refused_recipients": []}
 
         with pytest.raises(aiosmtplib.SMTPDataError) as rejected:
             await send(mailbox.smtp_port, french_message("Premier essai"))
@@ -191,7 +191,8 @@ async def test_the_fault_knob_rejects_the_next_transactions_with_451(
 
         listed = (await client.get("/api/messages")).json()
         assert [m["subject"] for m in listed] == ["Second essai"]
-        assert (await client.get("/api/faults")).json() == {"reject_count": 0}
+        assert (await client.get("/api/faults")).json() == {"reject_count": 0,
+                                                            "refused_recipients": []}
         assert (await client.post("/api/faults", json={"reject_count": -1})).status_code == 422
 
 
