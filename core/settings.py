@@ -6,8 +6,6 @@ Variables use the ``PTCE_`` prefix and ``__`` between groups, e.g. ``PTCE_SMTP__
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -28,9 +26,8 @@ from core import hardening
 from core.codec import parse_keys
 from core.domain.policy import Policy
 
-DEV_PLACEHOLDER = "dev-only-change-me"
-# A well-formed AES-256 key derived from the placeholder: the embedded default, refused in prod.
-DEV_CODEC_KEY = base64.b64encode(hashlib.sha256(DEV_PLACEHOLDER.encode()).digest()).decode()
+# The embedded development secrets (refused in production): defined with the checks.
+DEV_PLACEHOLDER, DEV_CODEC_KEY = hardening.DEV_PLACEHOLDER, hardening.DEV_CODEC_KEY
 
 
 class TemporalSettings(BaseModel):
@@ -222,7 +219,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if not self.lenient:
-            problems = production_problems(self)
+            problems = hardening.production_problems(self)
             if problems:
                 raise ValueError(
                     f"refusing to start in production (PTCE_ENVIRONMENT={self.environment!r}; "
@@ -247,63 +244,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.var_dir / 'ptce.db').resolve()}"
-
-
-def production_problems(s: Settings) -> list[str]:
-    """Every unsafe setting, each named by its environment variable."""
-    h = hardening
-    problems = [
-        *h.secret_problems("PTCE_AGENTS__SESSION_SECRET", s.agents.session_secret),
-        *h.secret_problems("PTCE_CRA_PAGES__SECRET", s.cra_pages.secret),
-        *h.secret_problems("PTCE_API__WEBHOOK_SECRET", s.api.webhook_secret),
-        *h.keyed_problems("PTCE_LINKS__KEYS", s.links.keys),
-    ]
-    if s.api.metrics_token is not None:
-        problems += h.secret_problems("PTCE_API__METRICS_TOKEN", s.api.metrics_token)
-    for entry in s.codec.keys:
-        key_id, _, encoded = entry.get_secret_value().partition(":")
-        why = h.codec_key_weakness(encoded, DEV_CODEC_KEY)
-        if why:
-            problems.append(f"PTCE_CODEC__KEYS: key {key_id!r} {why} (generate one: "
-                            "core.codec.new_key(), see the README, section Production)")
-    if s.codec.allow_plaintext:
-        problems.append("PTCE_CODEC__ALLOW_PLAINTEXT is refused: production reads encrypted "
-                        "payloads only")
-    if h.placeholder(s.platform.token.get_secret_value()):
-        problems.append("PTCE_PLATFORM__TOKEN is empty or a placeholder")
-    if s.smtp.username and h.placeholder(
-            s.smtp.password.get_secret_value() if s.smtp.password else ""):
-        problems.append("PTCE_SMTP__PASSWORD is empty or a placeholder")
-    if s.temporal.api_key is not None and h.placeholder(s.temporal.api_key.get_secret_value()):
-        problems.append("PTCE_TEMPORAL__API_KEY is empty or a placeholder")
-    if h.placeholder(s.platform.instructeur_id):
-        problems.append("PTCE_PLATFORM__INSTRUCTEUR_ID is empty or a placeholder")
-    oidc = s.agents.oidc
-    if oidc.issuer and h.placeholder(oidc.client_id):
-        problems.append("PTCE_AGENTS__OIDC__CLIENT_ID is empty or a placeholder")
-    if not oidc.issuer:
-        problems.append("PTCE_AGENTS__OIDC__ISSUER is empty: the development sign-in is refused "
-                        "in production")
-    elif not h.https(oidc.issuer):
-        problems.append("PTCE_AGENTS__OIDC__ISSUER must be an https:// URL")
-    if oidc.issuer and h.placeholder(oidc.client_secret.get_secret_value()):
-        problems.append("PTCE_AGENTS__OIDC__CLIENT_SECRET is empty or a placeholder")
-    if oidc.redirect_url and not h.https(oidc.redirect_url):
-        problems.append("PTCE_AGENTS__OIDC__REDIRECT_URL must be an https:// URL")
-    if not h.https(s.api.public_base_url):
-        problems.append("PTCE_API__PUBLIC_BASE_URL must be an https:// URL")
-    if h.local_mail_relay(s.smtp.host, s.smtp.port):
-        problems.append(f"PTCE_SMTP__HOST / PTCE_SMTP__PORT ({s.smtp.host}:{s.smtp.port}) is a "
-                        "local mail sink (Mailpit or a relay on this host): set the real relay")
-    for proxy in s.api.trusted_proxies:
-        if not h.ip_or_network(proxy):
-            problems.append(f"PTCE_API__TRUSTED_PROXIES: {proxy!r} is not an address or network "
-                            "(a wildcard would let anyone choose their client address)")
-    if not s.temporal.secured and not s.temporal.plaintext_network:
-        problems.append("PTCE_TEMPORAL__TLS (or PTCE_TEMPORAL__API_KEY, client certificates) "
-                        "is not set: a plaintext Temporal connection needs "
-                        "PTCE_TEMPORAL__PLAINTEXT_NETWORK=true, for a private network only")
-    return problems
 
 
 @lru_cache(maxsize=1)
