@@ -107,7 +107,8 @@ class DossierState:
             updates.append(sa.DECISION.value_set(self._decision.outcome.value))
         workflow.upsert_search_attributes(updates)
         workflow.set_current_details(details.current_details(
-            self._stage, self._stage_deadline, list(self._consultations.values()), next_step))
+            self._stage, self._stage_deadline, list(self._consultations.values()), next_step,
+            self._members))
 
     def _enter(self, stage: Stage, deadline: datetime | None, next_step: str) -> None:
         self._stage, self._stage_deadline = stage, deadline
