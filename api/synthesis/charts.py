@@ -31,13 +31,26 @@ class Figure:
     values: list[list[float]]  # one list per series, one value per row
     unit: str = "dossiers"
     stacked: bool = False
+    metric: str = ""  # the Prometheus gauge of the same numbers (ptce_synthesis_…)
+    row_label: str = ""
+    series_label: str | None = None  # None: one series, no label
 
     @property
     def empty(self) -> bool:
         return not self.rows
 
-    def cell(self, row: int, series: int) -> float:
-        return self.values[series][row]
+    @property
+    def chart_x(self) -> list[list[str]]:
+        """A line chart takes one x list per series, a bar chart one for all."""
+        return [self.rows] * (len(self.series) if self.kind == "line-chart" else 1)
+
+    def text(self, row: int, series: int) -> str:
+        return decimal(self.values[series][row])
+
+
+def decimal(value: float) -> str:
+    """French writing: 12 or 12,5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}".replace(".", ",")
 
 
 def _regions(rows: list[SynthesisRow]) -> list[str]:
@@ -50,7 +63,8 @@ def by_stage(rows: list[SynthesisRow]) -> Figure:
     stages = [s for s in STAGE_ORDER if counts[s.value]]
     return Figure("etapes", "Dossiers par étape", "bar-chart", "Étape",
                   [STAGE_LABELS[s] for s in stages], [s.value for s in stages],
-                  ["Dossiers"], ["dossiers"], [[counts[s.value] for s in stages]])
+                  ["Dossiers"], ["dossiers"], [[counts[s.value] for s in stages]],
+                  metric="ptce_synthesis_dossiers", row_label="stage")
 
 
 def opinions_by_region(rows: list[SynthesisRow]) -> Figure:
@@ -60,15 +74,17 @@ def opinions_by_region(rows: list[SynthesisRow]) -> Figure:
     return Figure("avis", "Avis des CRA par région", "bar-chart", "Région",
                   [region_name(g) for g in regions], regions,
                   [OPINION_STATES[s] for s in states], states,
-                  [[counts[(g, s)] for g in regions] for s in states], unit="avis", stacked=True)
+                  [[counts[(g, s)] for g in regions] for s in states], unit="avis", stacked=True,
+                  metric="ptce_synthesis_cra_opinions", row_label="region", series_label="opinion")
 
 
 def _decisions(title: str, id_: str, header: str, groups: list[tuple[str, str]],
-               pairs: Counter[tuple[str, str]]) -> Figure:
+               pairs: Counter[tuple[str, str]], metric: str, row_label: str) -> Figure:
     outcomes = [o.value for o in Outcome if any(pairs[(k, o.value)] for k, _ in groups)]
     return Figure(id_, title, "bar-chart", header, [label for _, label in groups],
                   [k for k, _ in groups], [DECISION_STATES[o] for o in outcomes], outcomes,
-                  [[pairs[(k, o)] for k, _ in groups] for o in outcomes], stacked=True)
+                  [[pairs[(k, o)] for k, _ in groups] for o in outcomes], stacked=True,
+                  metric=metric, row_label=row_label, series_label="outcome")
 
 
 def decisions_by_region(rows: list[SynthesisRow]) -> Figure:
@@ -76,7 +92,8 @@ def decisions_by_region(rows: list[SynthesisRow]) -> Figure:
     pairs = Counter((region, r.decision) for r in decided for region in r.regions)
     groups = [(g, region_name(g)) for g in _regions(decided) if any(
         pairs[(g, o.value)] for o in Outcome)]
-    return _decisions("Décisions par région", "decisions-region", "Région", groups, pairs)
+    return _decisions("Décisions par région", "decisions-region", "Région", groups, pairs,
+                      "ptce_synthesis_decisions_by_region", "region")
 
 
 def decisions_by_territory(rows: list[SynthesisRow]) -> Figure:
@@ -90,7 +107,8 @@ def decisions_by_territory(rows: list[SynthesisRow]) -> Figure:
     groups = [(k, label) for k, label in labels.items() if any(
         pairs[(k, o.value)] for o in Outcome)]
     return _decisions("Décisions par territoire fragile", "decisions-territoire",
-                      "Territoire", groups, pairs)
+                      "Territoire", groups, pairs, "ptce_synthesis_decisions_by_territory",
+                      "territory")
 
 
 def delays_by_region(rows: list[SynthesisRow]) -> Figure:
@@ -105,7 +123,9 @@ def delays_by_region(rows: list[SynthesisRow]) -> Figure:
                   "bar-chart", "Région", [region_name(g) for g in regions], regions,
                   ["Médiane", "Le plus long"], ["median", "max"],
                   [[round(median(delays[g]), 1) for g in regions],
-                   [round(max(delays[g]), 1) for g in regions]], unit="jours")
+                   [round(max(delays[g]), 1) for g in regions]], unit="jours",
+                  metric="ptce_synthesis_cra_answer_delay_days", row_label="region",
+                  series_label="stat")
 
 
 def filed_by_month(rows: list[SynthesisRow]) -> Figure:
@@ -119,7 +139,8 @@ def filed_by_month(rows: list[SynthesisRow]) -> Figure:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     labels = [f"{MONTHS[int(m[5:]) - 1]} {m[:4]}" for m in months]
     return Figure("depots", "Dossiers déposés par mois", "line-chart", "Mois", labels, months,
-                  ["Dossiers déposés"], ["filed"], [[counts[m] for m in months]])
+                  ["Dossiers déposés"], ["filed"], [[counts[m] for m in months]],
+                  metric="ptce_synthesis_dossiers_filed", row_label="month")
 
 
 def figures(rows: list[SynthesisRow]) -> list[Figure]:

@@ -31,6 +31,10 @@ def _optional(value: Any) -> tuple[bool, Any]:
     return (value is None, value)
 
 
+def _by_appreciation(group: CriteriaGroup) -> Callable[[SynthesisRow], Any]:
+    return lambda r: _optional(r.appreciation(group))
+
+
 # Column key -> (French header, sort key). Values that may be missing sort last either way.
 SORTS: dict[str, tuple[str, Callable[[SynthesisRow], Any]]] = {
     "numero": ("Dossier", lambda r: r.number),
@@ -40,8 +44,7 @@ SORTS: dict[str, tuple[str, Callable[[SynthesisRow], Any]]] = {
     "etape": ("Étape", lambda r: STAGE_ORDER.index(Stage(r.stage))
               if r.stage in Stage.__members__.values() else len(STAGE_ORDER)),
     "avis": ("Avis des CRA", _first_state),
-    **{f"appreciation-{g.value}": (CRITERIA_GROUP_LABELS[g],
-                                   lambda r, g=g: _optional(r.appreciation(g)))
+    **{f"appreciation-{g.value}": (CRITERIA_GROUP_LABELS[g], _by_appreciation(g))
        for g in CriteriaGroup},
     "majorite": ("Majorité d’éligibilité", lambda r: _optional(r.majority)),
     "decision": ("Décision", lambda r: list(DECISION_STATES).index(r.decision)),
