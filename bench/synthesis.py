@@ -128,9 +128,10 @@ async def run(dossiers: int, requests: int, database_url: str | None) -> None:
                 headers={"origin": "http://bench"})
             assert signed.status_code == 303, signed.text
             await client.get("/agents/synthese")  # warm-up (templates compiled)
-            for label, path in (("page /agents/synthese", "/agents/synthese"),
-                                ("page, sorted by opinion, one region", "/agents/synthese?tri=avis&region=53"),
-                                ("CSV export", "/agents/synthese/export.csv")):
+            for label, path in (
+                    ("page /agents/synthese", "/agents/synthese"),
+                    ("page, sorted by opinion, one region", "/agents/synthese?tri=avis&region=53"),
+                    ("CSV export", "/agents/synthese/export.csv")):
                 timings = await _time(client, path, requests)
                 print(f"{label}: median {statistics.median(timings):.0f} ms, "
                       f"max {max(timings):.0f} ms over {requests} requests")

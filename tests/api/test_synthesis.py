@@ -225,3 +225,18 @@ async def test_two_thousand_dossiers_one_csv_row_each_with_the_right_opinions(
             assert line[index] == labels[c.opinion or c.status], number
     page = await agent.get("/agents/synthese", params={"du": "2000-01-01"})
     assert "2000 dossiers" in page.text
+
+
+async def test_the_benchmark_command_of_the_readme_prints_the_page_latency() -> None:
+    """``python -m bench.synthesis`` (README), small: it seeds, signs in, times and prints."""
+    import asyncio
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "bench.synthesis", "--dossiers", "40", "--requests", "2"]
+    done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True,
+                                   timeout=120, cwd=Path(__file__).resolve().parents[2],
+                                   check=False)
+    assert done.returncode == 0, done.stderr
+    assert "seeded 40 dossiers" in done.stdout
+    assert "page /agents/synthese: median" in done.stdout and " ms" in done.stdout

@@ -80,7 +80,8 @@ async def test_the_synthesis_follows_the_dossier_and_the_details_name_who_answer
         # The CRA answers, with an appreciation per group of criteria.
         await consultation(client, n, "53").execute_update(
             CraConsultationWorkflow.submit_opinion,
-            opinion("cra-53-ess", "favourable_with_reservations", "Ancrage réel ; « gouvernance » à préciser.",
+            opinion("cra-53-ess", "favourable_with_reservations",
+                    "Ancrage réel ; « gouvernance » à préciser.",
                     appreciations={"vision": "very_good", "results": "fair"}))
         _, cras = await _until(ts_stack, n, lambda r: bool(r[1]) and r[1][0].opinion is not None)
         answer = cras[0]
@@ -90,8 +91,9 @@ async def test_the_synthesis_follows_the_dossier_and_the_details_name_who_answer
         assert answer.author == "Correspondant·e ESS Bretagne (Correspondant régional de l’ESS)"
         assert answer.answered_at is not None and answer.reminders_sent == 1
         await wait_for(handle, lambda s: s.consultations[0].opinion is not None)
+        details = await _details(handle)
         assert ("| Bretagne | avis rendu | favorable avec réserves | "
-                "Correspondant·e ESS Bretagne (Correspondant régional de l’ESS) | 1 |") in await _details(handle)
+                "Correspondant·e ESS Bretagne (Correspondant régional de l’ESS) | 1 |") in details
 
         # BESSII: admissibility, eligibility (majority), decision.
         await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
