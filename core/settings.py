@@ -73,6 +73,7 @@ class SmtpSettings(BaseModel):
     password: SecretStr | None = None
     sender: str = "AMI PTCE <ne-pas-repondre@ptce.localhost>"
     bessii_mailbox: str = "bessii@dgtresor.localhost"
+    admins_mailbox: str = "admin-ptce@dgtresor.localhost"  # alerts: blocked dossiers
     timeout_seconds: float = 10.0
 
 

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from core.summaries import format_utc
     from workflows import options, patches
     from workflows import search_attributes as sa
+    from workflows.blocking import Blocking, ClosedByAdmin
     from workflows.payloads import (
         ConsultationInput,
         ConsultationPage,
@@ -51,9 +52,11 @@ REMINDER_SIGNAL = "cra_reminder"
 
 
 @workflow.defn(name=CONSULTATION_WORKFLOW)
-class CraConsultationWorkflow:
+class CraConsultationWorkflow(Blocking):
     @workflow.init
     def __init__(self, input: ConsultationInput) -> None:
+        self._init_blocking()
+        self._state = "consultation"  # what the search attribute and details say
         self._input = input
         self._deadline: datetime = input.deadline
         self._opinion: RecordedOpinion | None = None
@@ -77,15 +80,17 @@ class CraConsultationWorkflow:
         region = region_name(self._input.region)
         label = "Invitation" if template == "cra_invitation" else "Relance"
         await asyncio.gather(*(
-            workflow.execute_activity_method(
-                MailActivities.send_cra_link_email,
-                CraLinkEmail(key=self._key(f"{purpose}:{m.id}"), template=template, member=m,
-                             dossier_number=self._input.number, round=self._input.round,
-                             deadline=self._deadline, context=self._context()),
-                **options.external(f"{label} CRA {region} ({m.role})"),
-            )
+            self._send_link(template, purpose, m, f"{label} CRA {region} ({m.role})")
             for m in (self._input.members if members is None else members)
         ))
+
+    async def _send_link(self, template: str, purpose: str, member: CraContact, label: str) -> None:
+        email = CraLinkEmail(key=self._key(f"{purpose}:{member.id}"), template=template,
+                             member=member, dossier_number=self._input.number,
+                             round=self._input.round, deadline=self._deadline,
+                             context=self._context())
+        await self._guarded(f"email:{template}", label, lambda: workflow.execute_activity_method(
+            MailActivities.send_cra_link_email, email, **options.external(label)))
 
     async def _remind(self, n: int) -> None:
         self._reminders = n
@@ -99,8 +104,15 @@ class CraConsultationWorkflow:
                     REMINDER_SIGNAL, ReminderNotice(region=self._input.region,
                                                     round=self._input.round, reminders_sent=n))
 
+    def _republish(self) -> None:
+        self._publish(self._state)
+
+    def _alert_context(self) -> dict[str, Any]:
+        return {"number": self._input.number, "region": self._input.region}
+
     def _publish(self, state: str) -> None:
-        workflow.upsert_search_attributes([
+        self._state = state
+        workflow.upsert_search_attributes([*self._block_attributes(), 
             sa.DOSSIER_NUMBER.value_set(self._input.number),
             sa.DEMARCHE.value_set(self._input.demarche),
             sa.REGIONS.value_set([self._input.region]),
@@ -116,10 +128,23 @@ class CraConsultationWorkflow:
             lines.append(f"**Avis** : {OPINION_LABELS[opinion.opinion]} (rendu par "
                          f"{opinion.written_by}" + (f", modifié par {', '.join(opinion.amended_by)}"
                                                     if opinion.amended_by else "") + ")")
-        workflow.set_current_details("\n\n".join(lines))
+        workflow.set_current_details("\n\n".join([*self._block_lines(), *lines]))
 
     @workflow.run
     async def run(self, input: ConsultationInput) -> ConsultationResult:
+        try:
+            return await self._consult(input)
+        except ClosedByAdmin as closed:  # an admin closed it at a blocked step: no opinion
+            self._skip_reason, self._closed = closed.resolution.reason, True
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            await asyncio.gather(*self._notices)
+            status = (ConsultationStatus.ANSWERED if self._opinion is not None
+                      else ConsultationStatus.SKIPPED)
+            self._publish(status.value)
+            return ConsultationResult(region=input.region, status=status, opinion=self._opinion,
+                                      reminders_sent=self._reminders)
+
+    async def _consult(self, input: ConsultationInput) -> ConsultationResult:
         # First thing, so that an amendment is accepted as soon as the consultation exists.
         self._movable = workflow.patched(patches.ADMIN_AMENDMENTS.id)
         self._publish("consultation")
@@ -153,14 +178,15 @@ class CraConsultationWorkflow:
             status = ConsultationStatus.SKIPPED
         else:
             status = ConsultationStatus.NO_RESPONSE
-            await workflow.execute_activity_method(
-                MailActivities.send_email,
-                EmailRequest(key=self._key("escalation"), template="cra_escalation",
-                             to=[], to_bessii=True, dossier_number=input.number,
-                             context={**self._context(), "deadline": self._deadline,
-                                      "reminders": self._reminders}),
-                **options.external(f"Alerte BESSII : CRA {region} sans avis"),
-            )
+            escalation = EmailRequest(
+                key=self._key("escalation"), template="cra_escalation", to=[], to_bessii=True,
+                dossier_number=input.number, context={**self._context(), "deadline": self._deadline,
+                                                      "reminders": self._reminders})
+            label = f"Alerte BESSII : CRA {region} sans avis"
+            await self._guarded("email:cra_escalation", label,
+                                lambda: workflow.execute_activity_method(
+                                    MailActivities.send_email, escalation,
+                                    **options.external(label)))
         self._publish(status.value)
         return ConsultationResult(region=input.region, status=status, opinion=self._opinion,
                                   reminders_sent=self._reminders)

@@ -16,10 +16,12 @@ FRAGILE_TERRITORY = SearchAttributeKey.for_bool("FragileTerritory")
 STAGE_DEADLINE = SearchAttributeKey.for_datetime("StageDeadline")
 CRA_PENDING = SearchAttributeKey.for_keyword_list("CraPending")
 DECISION = SearchAttributeKey.for_keyword("Decision")
+# The step a dossier or consultation is parked on after a failure retrying cannot cure.
+BLOCKED_STEP = SearchAttributeKey.for_keyword("BlockedStep")
 
 ALL: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
     DOSSIER_NUMBER, DEMARCHE, STAGE, REGIONS, FRAGILE_TERRITORY, STAGE_DEADLINE, CRA_PENDING,
-    DECISION,
+    DECISION, BLOCKED_STEP,
 )
 
 

@@ -43,7 +43,8 @@ class MailActivities:
         subject, body = render(request.template, request.context)
         msg = EmailMessage()
         msg["From"] = self._smtp.sender
-        recipients = [*request.to, *([self._smtp.bessii_mailbox] if request.to_bessii else [])]
+        recipients = [*request.to, *([self._smtp.bessii_mailbox] if request.to_bessii else []),
+                      *([self._smtp.admins_mailbox] if request.to_admins else [])]
         if not recipients:
             raise ApplicationError("email without recipient", type="NoRecipient",
                                    non_retryable=True)

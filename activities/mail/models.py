@@ -17,6 +17,7 @@ class EmailRequest(BaseModel):
     template: str
     to: list[str]
     to_bessii: bool = False  # adds the BESSII mailbox from settings (workflows never read them)
+    to_admins: bool = False  # adds the service admins' mailbox (alerts on blocked dossiers)
     context: dict[str, Any] = Field(default_factory=dict)
     dossier_number: int | None = None
 

@@ -22,6 +22,8 @@ from api.errors import Refused, Unavailable
 from core.db.engine import Database
 from core.db.repositories import CraMemberRepository
 from core.domain.admin import (
+    Block,
+    BlockResolution,
     ConsultationSkip,
     DeadlineChange,
     LinkResend,
@@ -54,6 +56,10 @@ EXPLAINED = {
     "UnknownMember": "ce membre ne fait pas partie de la consultation",
     "AlreadyMember": "déjà membre de la consultation",
     "WrongRegion": "membre d’une autre région",
+    "NotBlocked": "rien n’est bloqué sur ce dossier (ou plus à cette étape)",
+    "WhichBlock": "plusieurs étapes sont bloquées : précisez laquelle (--block)",
+    "NotSkippable": "cette étape ne peut pas être passée (réessayez ou clôturez)",
+    "NotClosable": "cette étape (une correction d’administrateur) ne peut pas clore le dossier",
 }
 
 
@@ -181,3 +187,13 @@ class AdminDesk:
             {"to": request.to.value, "regions": request.regions},
             lambda: self._update(target, "send_back", request, DossierStatus))
         return status
+
+    async def resume(self, number: int, region: str | None, resolution: BlockResolution) -> Block:
+        """Resolves a blocked step of the dossier (or of its consultation of ``region``)."""
+        target = (await self._consultation(number, region) if region
+                  else dossier_workflow_id(number))
+        params: dict[str, Any] = {"action": resolution.action.value, "block": resolution.block}
+        block: Block = await audited(
+            self._db, resolution.agent, "resume", target, resolution.reason, params,
+            lambda: self._update(target, "resume", resolution, Block))
+        return block

@@ -22,6 +22,9 @@ from core.db.engine import Database
 from core.db.repositories import AdminActionRepository
 from core.domain.admin import (
     BackTo,
+    Block,
+    BlockAction,
+    BlockResolution,
     ConsultationSkip,
     DeadlineChange,
     LinkKind,
@@ -100,6 +103,14 @@ class SendBackBody(ReasonBody):
     regions: list[str] = Field(default_factory=list,
                                description="consultation : régions consultées à nouveau "
                                            "(toutes si vide)")
+
+
+class ResumeBody(ReasonBody):
+    action: BlockAction = Field(default=BlockAction.RETRY,
+                                description="retry : réessayer ; skip : étape faite à la main ; "
+                                            "close : clore avec le motif")
+    region: str | None = Field(default=None, description="consultation bloquée de cette région")
+    block: int | None = Field(default=None, description="bloc visé, s’il y en a plusieurs")
 
 
 class AuditRow(BaseModel):
@@ -190,6 +201,14 @@ async def send_back(number: int, body: SendBackBody, session: ApiAdmin, desk: De
     for the regions named, all when none)."""
     return await desk.send_back(number, _build(
         SendBack, agent=session.agent, **body.model_dump()))
+
+
+@api.post("/dossiers/{number}/resume", responses=REFUSED, response_model=Block)
+async def resume(number: int, body: ResumeBody, session: ApiAdmin, desk: Desk) -> Block:
+    """Resume a step blocked by a failure retrying could not cure (see ``/stuck``)."""
+    return await desk.resume(number, body.region, _build(
+        BlockResolution, agent=session.agent, reason=body.reason, action=body.action,
+        block=body.block))
 
 
 router = APIRouter()

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
-from temporalio.client import Client, WorkflowExecution
+from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import Unavailable
+from core.domain.admin import Block
 from core.domain.procedure import Stage
 from core.ids import CONSULTATION_WORKFLOW, DOSSIER_WORKFLOW
 from workflows import search_attributes as sa
@@ -30,6 +31,7 @@ class StuckKind(StrEnum):
     ACTIVITY_PAUSED = "activity_paused"
     WORKFLOW_TASK_FAILING = "workflow_task_failing"
     DECISION_WAITING = "decision_waiting"
+    BLOCKED = "blocked"  # parked after a failure retrying cannot cure: ``ptce admin resume``
 
 
 class StuckReason(BaseModel):
@@ -52,6 +54,9 @@ def _from_visibility(execution: WorkflowExecution, now: datetime,
     stage, deadline = attrs.get(sa.STAGE), attrs.get(sa.STAGE_DEADLINE)
     case = StuckCase(workflow_id=execution.id, workflow_type=execution.workflow_type,
                      number=attrs.get(sa.DOSSIER_NUMBER), stage=stage, stage_deadline=deadline)
+    blocked = attrs.get(sa.BLOCKED_STEP)
+    if blocked:
+        case.reasons.append(StuckReason(kind=StuckKind.BLOCKED, detail=f"bloqué à l’étape {blocked}"))
     if deadline is not None and deadline < now and stage not in (Stage.NOTIFICATION, Stage.CLOSED):
         if stage == Stage.INSTRUCTION and deadline + decision_after < now:
             case.reasons.append(StuckReason(
@@ -71,6 +76,8 @@ async def _add_task_state(client: Client, case: StuckCase) -> None:
         if exc.status is RPCStatusCode.NOT_FOUND:  # ended meanwhile
             return
         raise
+    if any(r.kind is StuckKind.BLOCKED for r in case.reasons):
+        await _add_blocks(client, case)
     description = described.raw_description
     for activity in description.pending_activities:
         name = activity.activity_type.name
@@ -87,6 +94,19 @@ async def _add_task_state(client: Client, case: StuckCase) -> None:
         case.reasons.append(StuckReason(
             kind=StuckKind.WORKFLOW_TASK_FAILING,
             detail=f"tâche de workflow en échec (tentative {task.attempt})"))
+
+
+async def _add_blocks(client: Client, case: StuckCase) -> None:
+    """What each block says (needs a worker: the search attribute alone names the step)."""
+    try:
+        blocks = await client.get_workflow_handle(case.workflow_id).query(
+            "blocks", result_type=list[Block])
+    except (RPCError, WorkflowQueryFailedError):
+        return
+    case.reasons = [r for r in case.reasons if r.kind is not StuckKind.BLOCKED]
+    case.reasons[:0] = [StuckReason(kind=StuckKind.BLOCKED, detail=(
+        f"bloc {b.id} : {b.label} — {b.message} (depuis le {b.since:%d/%m/%Y %H:%M} UTC)"))
+        for b in blocks]
 
 
 async def find_stuck(client: Client, now: datetime,

@@ -23,6 +23,7 @@ KIND_LABELS = {
     StuckKind.ACTIVITY_PAUSED: "Activité en pause",
     StuckKind.WORKFLOW_TASK_FAILING: "Tâche de workflow en échec",
     StuckKind.DECISION_WAITING: "Décision en attente trop longue",
+    StuckKind.BLOCKED: "Étape bloquée (à reprendre : ptce admin resume)",
 }
 
 

@@ -30,6 +30,8 @@ from api.temporal import connect
 from core.db.engine import Database, create_engine
 from core.domain.admin import (
     BackTo,
+    BlockAction,
+    BlockResolution,
     ConsultationSkip,
     DeadlineChange,
     LinkKind,
@@ -152,6 +154,22 @@ def withdraw(number: int, admin: AsAdmin, reason: Reason) -> None:
         typer.echo(f"Dossier n° {number} retiré.")
 
     _run(admin, action)
+
+
+@app.command()
+def resume(
+    number: int, admin: AsAdmin, reason: Reason,
+    action: Annotated[BlockAction, typer.Option(help="retry | skip | close")] = BlockAction.RETRY,
+    region: Annotated[str | None, typer.Option(help="The blocked consultation's region")] = None,
+    block: Annotated[int | None, typer.Option(help="Which block, when several wait")] = None,
+) -> None:
+    """Resume a blocked dossier (or consultation): retry the step, skip it, or close."""
+    async def run(db: Database, agent: Agent) -> None:
+        done = await (await _desk(db)).resume(number, region, BlockResolution(
+            agent=agent, reason=reason, action=action, block=block))
+        typer.echo(f"Repris ({action.value}) : {done.label}.")
+
+    _run(admin, run)
 
 
 def _territory(value: str | None) -> TerritoryFlags | None:

@@ -114,3 +114,29 @@ class SendBack(Amendment):
     @classmethod
     def _known_regions(cls, values: list[str]) -> list[str]:
         return _regions(values) if values else []
+
+
+class BlockAction(StrEnum):
+    """What an admin does with a step that retrying could not cure."""
+
+    RETRY = "retry"  # the cause is fixed: run the step again
+    SKIP = "skip"  # the step is done by hand (or not needed): go on without it
+    CLOSE = "close"  # end the dossier (or the consultation) here, with the reason as motivation
+
+
+class BlockResolution(Amendment):
+    action: BlockAction
+    block: int | None = None  # which block, when several wait at once (see the ``blocks`` query)
+
+
+class Block(BaseModel):
+    """A step parked after a failure that retrying cannot cure: what the UI and admins see."""
+
+    id: int
+    step: str  # stable, plaintext, no personal data (it is also the ``BlockedStep`` attribute)
+    label: str  # French: what the service was doing
+    error_type: str | None = None
+    message: str  # the failure's message, personal data redacted
+    since: datetime
+    skippable: bool = True
+    closable: bool = True  # only the run's own steps can end the execution

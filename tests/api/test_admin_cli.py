@@ -38,6 +38,7 @@ def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     ["send-back", "1", "--to", "admissibility", "--reason", "x"],
     ["reset", "dossier-1", "--to-stage", "admissibility", "--reason", "x", "--yes"],
     ["retry-activity", "dossier-1", "--reason", "x"],
+    ["resume", "1", "--action", "retry", "--reason", "x"],
     ["batch", "DossierStage = 'closed'", "--operation", "terminate", "--reason", "x", "--yes"],
 ])
 def test_every_admin_command_refuses_a_caller_without_the_admin_role(

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from activities.store import StoreActivities
@@ -50,9 +50,19 @@ class Consultations(SynthesisRecords):
 
     async def _open_consultation(self, region: str, round_: int) -> None:
         assert self._dossier is not None
-        members = await workflow.execute_activity_method(
-            StoreActivities.cra_pair, region,
-            **options.local(f"Binôme CRA {region_name(region)}"))
+        label = f"Binôme CRA {region_name(region)}"
+        members = await self._guarded(f"cra_pair:{region}", label,
+                                      lambda: workflow.execute_activity_method(
+                                          StoreActivities.cra_pair, region, **options.local(label)))
+        if members is None:  # an admin skipped the blocked step: this region is not consulted
+            self._rounds[region] = round_
+            self._finished.add(region)
+            self._members[region] = []
+            self._consultations[region] = ConsultationView(region=region,
+                                                           status=ConsultationStatus.SKIPPED)
+            self._step(f"Consultation de la CRA {region_name(region)} non ouverte (étape passée "
+                       "par un administrateur)")
+            return
         self._members[region] = members
         start = workflow.now()
         deadline = start + self._policy.cra_deadline
@@ -78,13 +88,26 @@ class Consultations(SynthesisRecords):
 
     async def _follow(self, region: str, round_: int, handle: workflow.ChildWorkflowHandle[
             CraConsultationWorkflow, ConsultationResult]) -> None:
-        result = await handle
+        interrupted: str | None = None
+        try:
+            result = await handle
+        except ChildWorkflowError as err:
+            # Terminated from the UI or by a batch, or failed: the consultation counts as closed
+            # without an opinion (one already received stays), and the dossier goes on.
+            interrupted = type(err.cause).__name__ if err.cause else "erreur"
+            known = self._consultations.get(region)
+            result = ConsultationResult(region=region, status=ConsultationStatus.ANSWERED
+                                        if known and known.opinion else ConsultationStatus.SKIPPED)
         if self._rounds.get(region) != round_ or region not in self._consultations:
             return  # superseded by a new round, or the region is no longer concerned
+        if interrupted:
+            self._step(f"Consultation de la CRA {region_name(region)} interrompue "
+                       f"({interrupted}) : close sans nouvel avis")
         self._finished.add(region)
         view = self._consultations[region]
         view.status, view.opinion = result.status, result.opinion or view.opinion
-        view.reminders_sent = result.reminders_sent
+        # The notices counted them so far; an interrupted consultation's result says 0.
+        view.reminders_sent = max(view.reminders_sent, result.reminders_sent)
         self._step(f"Consultation de la CRA {region_name(region)} terminée ({result.status})")
         self._publish("décision du BESSII" if self._stage is Stage.INSTRUCTION
                       else "confirmation de la recevabilité par le BESSII")

@@ -5,15 +5,18 @@ applicant's deletion on the platform.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.platform.activities import PlatformActivities
     from activities.platform.models import PlatformAnnotations, PlatformDecision
+    from core.domain.admin import BlockResolution
     from core.domain.procedure import OPINION_LABELS, STAGE_LABELS, Stage
     from core.domain.regions import region_name
     from workflows import options, tracing
+    from workflows.blocking import ClosedByAdmin
     from workflows.payloads import DecisionRequest, DossierResult
 
 # The parts of the dossier workflow build on each other (workflow code: not passed through).
@@ -37,16 +40,18 @@ class Notification(Consultations):
 
     async def _notify_decision(self, decision: DecisionRequest) -> DossierResult:
         assert self._dossier is not None
-        await workflow.execute_activity_method(
-            PlatformActivities.annotate,
-            PlatformAnnotations(number=self._number, opinions=self._opinions_summary(),
-                                stage=STAGE_LABELS[Stage.CLOSED]),
-            **options.external("Annotations privées sur la plateforme"))
-        await workflow.execute_activity_method(
-            PlatformActivities.decide,
-            PlatformDecision(number=self._number, outcome=decision.outcome,
-                             motivation=decision.motivation),
-            **options.external(f"Décision sur la plateforme : {decision.outcome}"))
+        annotations = PlatformAnnotations(number=self._number, opinions=self._opinions_summary(),
+                                          stage=STAGE_LABELS[Stage.CLOSED])
+        label = "Annotations privées sur la plateforme"
+        await self._guarded("annotate", label, lambda: workflow.execute_activity_method(
+            PlatformActivities.annotate, annotations, **options.external(label)))
+        platform_decision = PlatformDecision(number=self._number, outcome=decision.outcome,
+                                             motivation=decision.motivation)
+        label = f"Décision sur la plateforme : {decision.outcome}"
+        if await self._guarded("decide", label, lambda: workflow.execute_activity_method(
+                PlatformActivities.decide, platform_decision, **options.external(label))) is None:
+            self._step("Décision à enregistrer à la main sur la plateforme (étape passée par un "
+                       "administrateur)")
         extra = {"outcome": decision.outcome.value, "motivation": decision.motivation}
         await self._email("decision-applicant", "decision_applicant",
                           self._dossier.contact_emails, "Courriel de décision au porteur", extra)
@@ -76,3 +81,16 @@ class Notification(Consultations):
                              motivation="Dossier retiré par le porteur de projet",
                              consultations=list(self._consultations.values()))
 
+    async def _close_by_admin(self, resolution: BlockResolution) -> DossierResult:
+        """An admin closed the dossier at a blocked step: it ends here, nothing more is sent."""
+        await self._close_consultations(self._tasks)
+        self._stage = Stage.CLOSED
+        self._step(f"Dossier clos par un administrateur : {resolution.reason}",
+                   by=resolution.agent.name)
+        self._publish("aucune : dossier clos par un administrateur")
+        with contextlib.suppress(ClosedByAdmin):  # closing twice is closing
+            await self._record(details={"closed_by_admin": resolution.reason})
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return DossierResult(number=self._number, outcome=None, motivation=resolution.reason,
+                             decided_by=resolution.agent.id,
+                             consultations=list(self._consultations.values()))

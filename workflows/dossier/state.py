@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from core.rules.completeness import CompletenessReport
     from workflows import details, options, tracing
     from workflows import search_attributes as sa
+    from workflows.blocking import Blocking
     from workflows.payloads import (
         AdmissibilityDecision,
         DecisionRequest,
@@ -43,8 +44,10 @@ NEXT_STEP = {Stage.RECEIVED: "vérification de la complétude",
 
 
 
-class DossierState:
+class DossierState(Blocking):
     def __init__(self, input: DossierInput) -> None:
+        self._init_blocking()
+        self._next_step = ""  # what the current details say comes next
         self._input = input
         self._policy = input.policy
         self._stage = Stage.RECEIVED
@@ -94,6 +97,7 @@ class DossierState:
 
     def _publish(self, next_step: str) -> None:
         """Search attributes and current details: what the Temporal UI shows of this dossier."""
+        self._next_step = next_step
         updates: list[SearchAttributeUpdate[Any]] = [
             sa.STAGE.value_set(self._stage.value),
             sa.CRA_PENDING.value_set(self._pending_regions()),
@@ -105,10 +109,16 @@ class DossierState:
                         sa.FRAGILE_TERRITORY.value_set(self._territory_flags().any)]
         if self._decision is not None:
             updates.append(sa.DECISION.value_set(self._decision.outcome.value))
-        workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(details.current_details(
+        workflow.upsert_search_attributes([*updates, *self._block_attributes()])
+        workflow.set_current_details("\n\n".join([*self._block_lines(), details.current_details(
             self._stage, self._stage_deadline, list(self._consultations.values()), next_step,
-            self._members))
+            self._members)]))
+
+    def _republish(self) -> None:
+        self._publish(self._next_step)
+
+    def _alert_context(self) -> dict[str, Any]:
+        return {"number": self._number}
 
     def _enter(self, stage: Stage, deadline: datetime | None, next_step: str) -> None:
         self._stage, self._stage_deadline = stage, deadline
@@ -125,27 +135,34 @@ class DossierState:
                      extra: Mapping[str, object] | None = None, to_bessii: bool = False) -> None:
         if not to and not to_bessii:
             return
-        await workflow.execute_activity_method(
-            MailActivities.send_email,
-            EmailRequest(key=self._key(purpose), template=template, to=to, to_bessii=to_bessii,
-                         dossier_number=self._number, context={**self._context(), **(extra or {})}),
-            **options.external(summary),
-        )
+        request = EmailRequest(key=self._key(purpose), template=template, to=to,
+                               to_bessii=to_bessii, dossier_number=self._number,
+                               context={**self._context(), **(extra or {})})
+        await self._guarded(f"email:{template}", summary, lambda: workflow.execute_activity_method(
+            MailActivities.send_email, request, **options.external(summary)))
 
     async def _record(self, **values: object) -> None:
-        await workflow.execute_activity_method(
-            StoreActivities.save_record,
-            RecordUpdate(number=self._number, demarche=self._input.demarche,
-                         stage=self._stage.value, **values),
-            **options.local("Enregistrement du dossier"),
-        )
+        update = RecordUpdate(number=self._number, demarche=self._input.demarche,
+                              stage=self._stage.value, **values)
+        await self._guarded("save_record", "Enregistrement du dossier",
+                            lambda: workflow.execute_activity_method(
+                                StoreActivities.save_record, update,
+                                **options.local("Enregistrement du dossier")))
 
     async def _fetch(self) -> Dossier:
-        dossier: Dossier = await workflow.execute_activity_method(
-            PlatformActivities.fetch_dossier, self._number,
-            **options.external("Lecture du dossier sur la plateforme"))
-        await workflow.execute_activity_method(
-            StoreActivities.save_snapshot, dossier, **options.local("Instantané du dossier"))
+        """Re-reads the dossier; skipping a blocked re-read keeps the copy already held."""
+        label = "Lecture du dossier sur la plateforme"
+        dossier: Dossier | None = await self._guarded(
+            "fetch_dossier", label, lambda: workflow.execute_activity_method(
+                PlatformActivities.fetch_dossier, self._number, **options.external(label)),
+            skippable=self._dossier is not None)
+        if dossier is None:
+            assert self._dossier is not None
+            return self._dossier
+        await self._guarded("save_snapshot", "Instantané du dossier",
+                            lambda: workflow.execute_activity_method(
+                                StoreActivities.save_snapshot, dossier,
+                                **options.local("Instantané du dossier")))
         self._dossier = self._corrected(dossier)
         return self._dossier
 

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from core.rules.completeness import check_completeness
     from workflows import options
     from workflows import search_attributes as sa
+    from workflows.blocking import ClosedByAdmin
     from workflows.payloads import DecisionRequest, DossierChanged, DossierInput, DossierResult
     from workflows.waiting import wait_with_reminders
 
@@ -37,6 +38,12 @@ class DossierWorkflow(Amendments):
 
     @workflow.run
     async def run(self, input: DossierInput) -> DossierResult:
+        try:
+            return await self._procedure(input)
+        except ClosedByAdmin as closed:  # an admin ended the dossier at a blocked step
+            return await self._close_by_admin(closed.resolution)
+
+    async def _procedure(self, input: DossierInput) -> DossierResult:
         workflow.upsert_search_attributes([sa.DOSSIER_NUMBER.value_set(input.number),
                                            sa.DEMARCHE.value_set(input.demarche)])
         dossier = await self._fetch()
@@ -50,9 +57,9 @@ class DossierWorkflow(Amendments):
         if not await self._ensure_complete():
             return await self._finish_without_decision()
 
-        await workflow.execute_activity_method(
-            PlatformActivities.passer_en_instruction, self._number,
-            **options.external("Passage en instruction sur la plateforme"))
+        label = "Passage en instruction sur la plateforme"
+        await self._guarded("passer_en_instruction", label, lambda: workflow.execute_activity_method(
+            PlatformActivities.passer_en_instruction, self._number, **options.external(label)))
         consultations = await self._start_consultations()
         self._enter(Stage.ADMISSIBILITY, self._cra_deadline(), NEXT_STEP[Stage.ADMISSIBILITY])
         await self._record()
@@ -126,10 +133,10 @@ class DossierWorkflow(Amendments):
         missing = self._report.summary()
         body = (f"Votre dossier est incomplet. Merci de le compléter avant le "
                 f"{deadline:%d/%m/%Y} :\n{missing}")
-        await workflow.execute_activity_method(
-            PlatformActivities.send_message,
-            PlatformMessage(number=self._number, body=body, correction=True),
-            **options.external("Demande de correction sur la plateforme"))
+        label = "Demande de correction sur la plateforme"
+        message = PlatformMessage(number=self._number, body=body, correction=True)
+        await self._guarded("send_message", label, lambda: workflow.execute_activity_method(
+            PlatformActivities.send_message, message, **options.external(label)))
         await self._email(f"correction-request-{n}", "correction_request",
                           self._dossier.contact_emails, "Demande de correction (courriel)",
                           {"missing": missing, "deadline": deadline})
