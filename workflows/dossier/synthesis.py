@@ -37,6 +37,7 @@ class SynthesisRecords(DossierState):
     _synthesis_dirty = False
     _recorder: asyncio.Task[None] | None = None
     _recorder_patched: bool | None = None
+    _writing = False  # a record is in flight
 
     def _snapshot(self) -> DossierSynthesis:
         now = int(workflow.now().timestamp() * 1_000_000) * 1000
@@ -69,8 +70,18 @@ class SynthesisRecords(DossierState):
             reminders_sent=view.reminders_sent)
 
     async def _record(self, **values: object) -> None:
+        # One record at a time, the run's or the recorder's: two writes of one dossier would
+        # contend for its row (SQLite: "database is locked", retried a second later). Without
+        # the recorder (executions before it) the run's records never overlap: no wait, no
+        # command differs.
+        if self._writing:
+            await workflow.wait_condition(lambda: not self._writing)
+        self._writing = True
         self._synthesis_dirty = False  # this record carries everything up to now
-        await super()._record(synthesis=self._snapshot(), **values)
+        try:
+            await super()._record(synthesis=self._snapshot(), **values)
+        finally:
+            self._writing = False
 
     def _mark(self) -> None:
         """Something the synthesis shows changed: the recorder writes it (new executions)."""
