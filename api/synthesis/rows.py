@@ -9,7 +9,7 @@ from statistics import mean
 from typing import Any
 
 from core.db.engine import Database
-from core.db.synthesis import SynthesisRepository
+from core.db.synthesis import SynthesisRepository, document, moment
 from core.domain.procedure import OPINION_LABELS, OUTCOME_LABELS, Opinion, Outcome, Stage
 from core.domain.regions import region_name
 from core.rules.selection import APPRECIATION_SCORES, Appreciation, CriteriaGroup
@@ -101,11 +101,15 @@ class SynthesisRow:
         return mean(scores) if scores else None
 
 
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def _cra(row: Any, texts: bool) -> CraOpinion:
     return CraOpinion(
         region=row.region, round=row.round, status=row.status, opinion=row.opinion,
-        author=row.author, answered_at=utc(row.answered_at), invited_at=utc(row.invited_at),
-        reminders_sent=row.reminders_sent, appreciations=dict(row.appreciations or {}),
+        author=row.author, answered_at=moment(row.answered_at), invited_at=moment(row.invited_at),
+        reminders_sent=row.reminders_sent, appreciations=dict(document(row.appreciations) or {}),
         motivation=row.motivation if texts else None,
         criteria_assessment=row.criteria_assessment if texts else None)
 
@@ -117,9 +121,10 @@ async def load(db: Database, texts: bool = False) -> list[SynthesisRow]:
         dossiers = await repo.dossiers()
         consultations = await repo.consultations(texts)
     rows = {d.number: SynthesisRow(
-        number=d.number, stage=d.stage, filed_at=utc(d.filed_at), project=d.project,
-        regions=list(d.regions or []), fragile=d.fragile_territory, majority=d.eligibility_majority,
-        outcome=d.outcome, decided_at=utc(d.decided_at)) for d in dossiers}
+        number=d.number, stage=d.stage, filed_at=moment(d.filed_at), project=d.project,
+        regions=list(document(d.regions) or []), fragile=_flag(d.fragile_territory),
+        majority=_flag(d.eligibility_majority), outcome=d.outcome,
+        decided_at=moment(d.decided_at)) for d in dossiers}
     for c in consultations:
         row = rows.get(c.dossier_number)
         if row is not None:

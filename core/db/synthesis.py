@@ -3,10 +3,11 @@ read in bulk for BESSII's synthesis page and exports."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import JSON, DateTime, Row, String, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.tables import CraConsultationRecord, DossierSynthesisRecord
@@ -23,6 +24,26 @@ C = CraConsultationRecord
 CONSULTATION_COLUMNS = (C.dossier_number, C.region, C.round, C.status, C.opinion,
                         C.appreciations, C.author, C.answered_at, C.invited_at, C.reminders_sent)
 TEXT_COLUMNS = (C.motivation, C.criteria_assessment)
+
+
+def _raw(columns: tuple[Any, ...]) -> list[Any]:
+    """Bulk reads skip SQLAlchemy's per-value conversions of datetimes and JSON (on SQLite a
+    regular expression per datetime): ``moment`` and ``document`` below finish the job."""
+    return [type_coerce(c, String).label(c.key) if isinstance(c.type, DateTime | JSON) else c
+            for c in columns]
+
+
+def moment(value: datetime | str | None) -> datetime | None:
+    """A datetime from a bulk read: ISO text (SQLite) or a datetime (PostgreSQL), in UTC."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def document(value: Any) -> Any:
+    """JSON from a bulk read: text (as stored) or already decoded."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _consultation_values(c: ConsultationSynthesis) -> dict[str, Any]:
@@ -79,11 +100,12 @@ class SynthesisRepository:
         return True
 
     async def dossiers(self) -> list[Row[Any]]:
-        return list(await self.session.execute(select(*DOSSIER_COLUMNS)))
+        """Every dossier; datetimes and JSON as the driver gives them (``core.db.synthesis.raw``)."""
+        return list(await self.session.execute(select(*_raw(DOSSIER_COLUMNS))))
 
     async def consultations(self, texts: bool = False) -> list[Row[Any]]:
         columns = (*CONSULTATION_COLUMNS, *TEXT_COLUMNS) if texts else CONSULTATION_COLUMNS
-        query = select(*columns).where(C.current.is_(True)).order_by(C.dossier_number)
+        query = select(*_raw(columns)).where(C.current.is_(True)).order_by(C.dossier_number)
         return list(await self.session.execute(query))
 
     async def get(self, number: int) -> DossierSynthesisRecord | None:
