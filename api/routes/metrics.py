@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError
 
 from api.deps import TemporalClient
@@ -47,6 +48,12 @@ async def metrics(request: Request, client: TemporalClient) -> Response:
     await _by_stage(client, registry)
     db: Database | None = getattr(request.app.state, "db", None)
     if db is not None:  # BESSII's synthesis figures, from the service's tables
-        await synthesis.collect(db, registry)
+        up = Gauge("ptce_synthesis_up", "Les tables de la synthèse ont répondu", registry=registry)
+        try:
+            await synthesis.collect(db, registry)
+            up.set(1)
+        except SQLAlchemyError as exc:
+            log.warning("synthesis tables not readable for metrics: %s", type(exc).__name__)
+            up.set(0)
     body = generate_latest(registry) + generate_latest(REGISTRY)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -141,6 +141,7 @@ async def test_the_synthesis_page_filters_sorts_and_draws_its_charts(
     # Operations read the same figures on /metrics (default selection: open or recently decided).
     async with httpx.AsyncClient() as http:
         text = (await http.get(f"{synthesis_url}/metrics")).text
+    assert "ptce_synthesis_up 1.0" in text
     assert 'ptce_synthesis_cra_opinions{opinion="unfavourable",region="11"}' in text
     assert 'ptce_synthesis_decisions_by_region{outcome="laureat",region="53"}' in text
     assert 'ptce_synthesis_cra_answer_delay_days{region="11",stat="max"} 17.0' in text
