@@ -64,7 +64,8 @@ async def test_the_synthesis_follows_the_dossier_and_the_details_name_who_answer
     async with ts_stack.worker(client) as worker:
         handle = await start_dossier(client, n, worker.task_queue)
         await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
-        record, cras = await _until(ts_stack, n, lambda r: bool(r[0] and r[1]))
+        record, cras = await _until(
+            ts_stack, n, lambda r: bool(r[0] and r[1]) and r[0].stage == "admissibility")
         assert record is not None and record.stage == "admissibility"
         assert record.regions == ["53"] and record.filed_at is not None
         assert [(c.region, c.round, c.status, c.invited_at is not None) for c in cras] == [

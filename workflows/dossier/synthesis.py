@@ -95,8 +95,10 @@ class SynthesisRecords(DossierState):
 
     async def _keep_recording(self) -> None:
         while True:
+            # Not while the run opens the consultations: its own record follows at once.
             await workflow.wait_condition(
-                lambda: self._synthesis_dirty or self._stage is Stage.CLOSED)
+                lambda: (self._synthesis_dirty and not self._opening)
+                or self._stage is Stage.CLOSED)
             if self._stage is Stage.CLOSED:
                 return  # the final record carried the last snapshot
             await self._record()
