@@ -41,15 +41,22 @@ ADMIN_RECHECK = Patch(
     "an admin's referent correction re-reads the dossier through its own flag (never lost)",
     "no DossierWorkflow corrected before 0.2.0 is open or resettable")
 
+REMINDER_NOTICE = Patch(
+    "reminder-notice-v1", "0.3.0",
+    "a CRA consultation tells the dossier of each reminder it sends (current details, synthesis)",
+    "no CraConsultationWorkflow that sent a reminder before 0.3.0 is open or resettable")
+SYNTHESIS_RECORDER = Patch(
+    "synthesis-recorder-v1", "0.3.0",
+    "the dossier writes BESSII's synthesis when a consultation moves, not only at stage changes",
+    "no DossierWorkflow that opened a consultation before 0.3.0 is open or resettable")
 REFERENT_EMAIL = Patch(
     "referent-email-v1", "0.3.0",
     "completeness requires the referent's email to be one valid address (issue 15)",
     "no DossierWorkflow that checked completeness before 0.3.0 is open or resettable")
-
 SEALED_CLOSE = Patch(
     "sealed-close-v1", "0.3.0",
     "a consultation ignores a close signal without its (encrypted) payload (issue 15)",
     "no CraConsultationWorkflow started before 0.3.0 is open or resettable")
 
 REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK,
-                               REFERENT_EMAIL, SEALED_CLOSE)
+                               REMINDER_NOTICE, SYNTHESIS_RECORDER, REFERENT_EMAIL, SEALED_CLOSE)
