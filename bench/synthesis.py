@@ -122,10 +122,12 @@ async def run(dossiers: int, requests: int, database_url: str | None) -> None:
         app = create_app(Settings(environment="dev", var_dir=Path(tmp)), temporal=None, db=db)
         app.state.temporal = None  # the synthesis never asks Temporal
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        # The public URL of the dev settings: the API serves only its own hosts (issue 15).
+        base = "http://127.0.0.1:8000"
+        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
             signed = await client.post("/connexion/dev", data={
                 "name": "Banc d’essai", "email": "bench@dgtresor.localhost", "role": "agent"},
-                headers={"origin": "http://bench"})
+                headers={"origin": base})
             assert signed.status_code == 303, signed.text
             await client.get("/agents/synthese")  # warm-up (templates compiled)
             for label, path in (

@@ -1,5 +1,5 @@
 """The synthesis page in a real browser (Debian's headless Chromium, JavaScript on for the DSFR
-charts), signed in through the local OpenID provider: filters and sort change the rows, each
+charts), signed in through a real OpenID provider (``oidc-provider-mock``, consent given in its page): filters and sort change the rows, each
 chart renders (a canvas) with its table, ``/metrics`` gives the same figures, and an account
 whose role was withdrawn gets 403. Screenshots: tests/output/screenshots/synthese-*."""
 
@@ -18,7 +18,7 @@ from core.db.repositories import AgentRoleRepository
 from core.domain.procedure import ConsultationStatus, Opinion
 from core.domain.synthesis import ConsultationSynthesis
 from core.settings import AgentPageSettings, OidcSettings
-from tests.api.issuer import CLIENT_ID, CLIENT_SECRET, LocalIssuer
+from tests.api.oidc_support import CLIENT_ID, CLIENT_SECRET, PROCONNECT_SCOPES
 from tests.api.site import Site, free_port, serve, site_settings
 from tests.api.test_agents_browser import ARGS, CHROMIUM, SHOTS
 from tests.api.test_synthesis import FILED, fixture_snapshot
@@ -26,18 +26,19 @@ from tests.api.test_synthesis import FILED, fixture_snapshot
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 PERIOD = "du=2026-03-01&au=2026-03-31"  # only this test's dossiers (the site's are filed today)
 FIRST = 900_001
-USER = {"sub": "sub-berenice", "email": "berenice@finances.gouv.fr", "given_name": "Bérénice",
-        "usual_name": "Instructrice"}
+SUB = "sub-berenice"
+USER = {"email": "berenice@finances.gouv.fr", "email_verified": True, "given_name": "Bérénice",
+        "usual_name": "Instructrice", "idp_id": "fia1v2", "siret": "13000470700015"}
 
 
 @pytest.fixture
-async def synthesis_url(site: Site, issuer: LocalIssuer) -> AsyncIterator[str]:
+async def synthesis_url(site: Site, issuer: str) -> AsyncIterator[str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     settings = site_settings(site.stack, base_url)
     settings.agents = AgentPageSettings(
         session_secret="synthesis-secret",  # type: ignore[arg-type]
-        oidc=OidcSettings(issuer=issuer.url, client_id=CLIENT_ID,
+        oidc=OidcSettings(issuer=issuer, client_id=CLIENT_ID, scopes=PROCONNECT_SCOPES,
                           client_secret=CLIENT_SECRET))  # type: ignore[arg-type]
     app = create_app(settings, temporal=site.client, db=site.stack.res.db)
     from tests.api.test_synthesis import _store
@@ -51,7 +52,8 @@ async def synthesis_url(site: Site, issuer: LocalIssuer) -> AsyncIterator[str]:
                                   answered_at=FILED + timedelta(days=18),
                                   invited_at=FILED + timedelta(days=1))]})
     await _store(db, FIRST + 1, other, stage="instruction")
-    issuer.tamper, issuer.user = None, USER
+    async with httpx.AsyncClient() as provider:  # the agent as the provider knows her
+        (await provider.put(f"{issuer}/users/{SUB}", json=USER)).raise_for_status()
     async with db.unit_of_work() as session:
         await AgentRoleRepository(session).put("sub-berenice", "agent", "test")
     async with serve(app, port):
@@ -85,6 +87,8 @@ async def test_the_synthesis_page_filters_sorts_and_draws_its_charts(
             # Signed in through the OpenID provider, then straight to the synthesis.
             target = quote(f"/agents/synthese?{PERIOD}")
             await page.goto(f"{synthesis_url}/connexion/oidc?suivant={target}")
+            await page.locator("input[name=sub]").fill(SUB)  # the provider's consent page
+            await page.get_by_role("button", name="Authorize").click()
             await page.get_by_role("heading", level=1, name="Synthèse des avis").wait_for()
             assert await numbers(page) == [str(FIRST), str(FIRST + 1)]
             main = await page.inner_text("main")

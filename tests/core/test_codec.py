@@ -39,7 +39,8 @@ async def test_a_payload_sealed_before_rotation_still_opens_after() -> None:
 async def test_tampering_and_relabelling_are_detected() -> None:
     codec = codec_from_keys(_keys(NEW, OLD))
     [sealed] = await codec.encode([PLAIN])
-    tampered = Payload(metadata=dict(sealed.metadata), data=sealed.data[:-1] + b"\0")
+    flipped = bytes([sealed.data[-1] ^ 1])  # always a change (a fixed byte may be the same)
+    tampered = Payload(metadata=dict(sealed.metadata), data=sealed.data[:-1] + flipped)
     with pytest.raises(InvalidTag):
         await codec.decode([tampered])
     relabelled = Payload(metadata={**sealed.metadata, KEY_ID: b"k1"}, data=sealed.data)
