@@ -1,5 +1,6 @@
 """The synthesis page in a real browser (Debian's headless Chromium, JavaScript on for the DSFR
-charts), signed in through a real OpenID provider (``oidc-provider-mock``, consent given in its page): filters and sort change the rows, each
+charts), signed in through a real OpenID provider (``oidc-provider-mock``, consent given in
+its page): filters and sort change the rows, each
 chart renders (a canvas) with its table, ``/metrics`` gives the same figures, and an account
 whose role was withdrawn gets 403. Screenshots: tests/output/screenshots/synthese-*."""
 
