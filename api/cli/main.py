@@ -100,12 +100,15 @@ def _exec_standin(module: str, args: list[str]) -> None:
 def standin_platform(
     port: Annotated[int, typer.Option()] = 8100,
     db: Annotated[Path | None, typer.Option(help="SQLite file")] = None,
+    forward_emails: Annotated[bool, typer.Option(
+        help="Hand the platform's own emails to applicants to the local mailbox")] = False,
 ) -> None:
     """Run the démarches-simplifiées stand-in."""
     settings = get_settings()
     _exec_standin("standins.platform", [
         "--port", str(port), "--db", str(db or settings.var_dir / "platform.db"),
-        "--instructeur-id", settings.platform.instructeur_id])
+        "--instructeur-id", settings.platform.instructeur_id,
+        *(["--forward-emails"] if forward_emails else [])])
 
 
 @standin.command("mailbox")
