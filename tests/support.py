@@ -86,6 +86,14 @@ class Stack:
         r.raise_for_status()
         return [m["name"] for m in r.json()]
 
+    async def platform_emails(self, number: int) -> list[dict[str, Any]]:
+        """The platform's own emails to the dossier's applicant (its acknowledgement, its
+        "en instruction", its correction request…), as the stand-in keeps them."""
+        r = await self.platform.get("/_standin/emails", params={"dossier": number})
+        r.raise_for_status()
+        emails: list[dict[str, Any]] = r.json()
+        return emails
+
     async def emails(self, to: str | None = None, subject: str | None = None
                      ) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("to", to), ("subject", subject)) if v}

@@ -41,4 +41,20 @@ ADMIN_RECHECK = Patch(
     "an admin's referent correction re-reads the dossier through its own flag (never lost)",
     "no DossierWorkflow corrected before 0.2.0 is open or resettable")
 
-REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK)
+HIDDEN_DOSSIER = Patch(
+    "hidden-dossier-v1", "0.3.0",
+    "a dossier the platform no longer shows (deleted by its applicant) waits for its "
+    "restoration, then withdraws, instead of parking the step",
+    "no DossierWorkflow that got DossierNotFound before 0.3.0 is open or resettable")
+CORRECTION_ROUNDS = Patch(
+    "correction-rounds-v1", "0.3.0",
+    "the correction loop re-requests only when the report changed or the applicant resolved "
+    "the request, keys reminders per round, and keeps a change arriving during a re-read",
+    "no DossierWorkflow started before 0.3.0 is open or resettable")
+ONE_CHANNEL = Patch(
+    "one-channel-v1", "0.3.0",
+    "no acknowledgement nor correction-request email of ours: the platform sends its own",
+    "no DossierWorkflow started before 0.3.0 is open or resettable")
+
+REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK,
+                               HIDDEN_DOSSIER, CORRECTION_ROUNDS, ONE_CHANNEL)
