@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from activities.mail.activities import MailActivities
 from activities.mail.models import EmailRequest
 from activities.platform.client import (
@@ -21,6 +23,8 @@ from activities.platform.client import (
     PlatformRateLimited,
     PlatformUnavailable,
 )
+from core.db.engine import Database
+from core.db.repositories import AlertClaimRepository
 from core.telemetry.logs import redact
 
 log = logging.getLogger("ptce.alerts")
@@ -58,8 +62,12 @@ def worth_an_alert(exc: PlatformError, attempt: int) -> bool:
 
 
 class AdminAlerts:
-    def __init__(self, mail: MailActivities) -> None:
+    """``db``: where a worker claims an alert's key before sending it (None: no claim, the mail
+    activity's own key deduplicates retries only)."""
+
+    def __init__(self, mail: MailActivities, db: Database | None = None) -> None:
         self._mail = mail
+        self._db = db
 
     async def platform(self, exc: PlatformError, attempt: int, where: str) -> None:
         if not worth_an_alert(exc, attempt):
@@ -80,7 +88,29 @@ class AdminAlerts:
             context={"number": number, "error": error, "attempts": attempts}), "quarantine")
 
     async def _send(self, request: EmailRequest, cause: str) -> None:
+        if not await self._claim(request.key):
+            return  # another worker (or attempt) has it
         try:
             await self._mail.deliver(request)
         except Exception as error:  # an alert must never change what the activity reports
             log.warning("alert not sent", extra={"cause": cause, "error": type(error).__name__})
+            await self._release(request.key)  # a later failure tries again
+
+    async def _claim(self, key: str) -> bool:
+        if self._db is None:
+            return True
+        try:
+            async with self._db.unit_of_work() as session:
+                AlertClaimRepository(session).claim(key)
+        except IntegrityError:
+            return False
+        return True
+
+    async def _release(self, key: str) -> None:
+        if self._db is None:
+            return
+        try:
+            async with self._db.unit_of_work() as session:
+                await AlertClaimRepository(session).release(key)
+        except Exception as error:  # the database is down too: the claim stays for the day
+            log.warning("alert claim kept", extra={"error": type(error).__name__})

@@ -130,8 +130,11 @@ def _number_dossiers_from(db: Path, first: int) -> None:
 
 @asynccontextmanager
 async def stack(tmp: Path, temporal_address: str = "127.0.0.1:7233",
-                policy: Policy = FAST_POLICY) -> AsyncIterator[Stack]:
-    platform_app = create_platform_app(tmp / "platform.db", TOKEN, INSTRUCTEUR)
+                policy: Policy = FAST_POLICY, demarche_file: Path | None = None
+                ) -> AsyncIterator[Stack]:
+    """``demarche_file``: the platform's démarche (champs, annotations, groupes) if not the demo's."""
+    platform_app = create_platform_app(tmp / "platform.db", TOKEN, INSTRUCTEUR,
+                                       demarche_file=demarche_file)
     _number_dossiers_from(tmp / "platform.db", 1000 * next(_STACKS) + 1)
     # The workflow suite runs on PostgreSQL too when TEST_DATABASE_URL is set (tests/databases.py).
     async with (

@@ -70,7 +70,7 @@ def build_worker(client: Client, settings: Settings, res: Resources, task_queue:
     mail = MailActivities(settings.smtp, res.db, LinkSigner.from_settings(settings.links),
                           settings.api.public_base_url)
     mapping = load_mapping(settings.platform.mapping_file)
-    alerts = AdminAlerts(mail)
+    alerts = AdminAlerts(mail, res.db)
     platform = PlatformActivities(ds, settings.platform, mapping, alerts)
     intake = IntakeActivities(ds, client, res.db, queue, settings.policy, mapping, alerts)
     options: dict[str, object] = {"max_cached_workflows": settings.temporal.max_cached_workflows,

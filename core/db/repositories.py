@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.tables import (
     AdminAction,
     AgentRole,
+    AlertClaim,
     CraLinkAccess,
     CraMember,
     DossierRecord,
@@ -127,6 +128,20 @@ class IntakeListRepository:
             row = IntakeListCursor(demarche=demarche, list=name, cursor=None, seen={})
             self.session.add(row)
         return row
+
+
+class AlertClaimRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def claim(self, key: str) -> None:
+        """Fails with ``IntegrityError`` at commit when the key is already claimed."""
+        self.session.add(AlertClaim(key=key))
+
+    async def release(self, key: str) -> None:
+        row = await self.session.get(AlertClaim, key)
+        if row is not None:
+            await self.session.delete(row)
 
 
 class QuarantineRepository:

@@ -99,6 +99,16 @@ class IntakeListCursor(Base):
     seen: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # number -> edge cursor
 
 
+class AlertClaim(Base):
+    """An alert to the admins claimed by one worker (its key: cause and day): several workers
+    meeting the same trouble at once send one email, not one each."""
+
+    __tablename__ = "alert_claims"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class QuarantinedDossier(Base):
     """A dossier the intake could not read or map: set aside, retried on its own, alerted;
     the rest of the démarche goes on. ``error`` is English and carries no personal data."""

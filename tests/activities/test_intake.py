@@ -74,7 +74,7 @@ async def intake(tmp_path: Path, dev_env: WorkflowEnvironment) -> AsyncIterator[
         mail = MailActivities(s.settings.smtp, s.res.db, LinkSigner.from_settings(s.settings.links),
                               s.settings.api.public_base_url)
         activities = IntakeActivities(ds, dev_env.client, s.res.db, f"idle-{uuid.uuid4()}",
-                                      FAST_POLICY, load_mapping(), AdminAlerts(mail))
+                                      FAST_POLICY, load_mapping(), AdminAlerts(mail, s.res.db))
         helper = Intake(s, dev_env.client, activities, set())
         try:
             yield helper

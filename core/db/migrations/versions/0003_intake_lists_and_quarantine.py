@@ -1,4 +1,4 @@
-"""intake: cursors of the deleted and pending-deleted lists, and the quarantine (issue 14)
+"""intake: cursors of the deleted and pending-deleted lists, the quarantine, alert claims (issue 14)
 
 Revision ID: 0003
 Revises: 0002
@@ -28,6 +28,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("demarche", "list", name=op.f("pk_intake_list_cursors")),
     )
     op.create_table(
+        "alert_claims",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+                  nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_alert_claims")),
+    )
+    op.create_table(
         "intake_quarantine",
         sa.Column("number", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("demarche", sa.Integer(), nullable=False),
@@ -46,4 +53,5 @@ def downgrade() -> None:
     with op.batch_alter_table("intake_quarantine", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_intake_quarantine_demarche"))
     op.drop_table("intake_quarantine")
+    op.drop_table("alert_claims")
     op.drop_table("intake_list_cursors")
