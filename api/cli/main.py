@@ -20,6 +20,8 @@ standin = typer.Typer(help="Local stand-ins of other organisations' services (de
 temporal_app = typer.Typer(help="Temporal cluster set-up.")
 app.add_typer(standin, name="standin")
 app.add_typer(temporal_app, name="temporal")
+platform_app = typer.Typer(help="The démarches-simplifiées platform.", no_args_is_help=True)
+app.add_typer(platform_app, name="platform")
 db_app = typer.Typer(help="Service database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_cli.app, name="admin")
@@ -131,6 +133,19 @@ def temporal_setup() -> None:
     added = asyncio.run(register_search_attributes(get_settings().temporal))
     typer.echo(f"Search attributes added: {', '.join(added) or 'none (all present)'}")
 
+
+
+@platform_app.command("check")
+def platform_check() -> None:
+    """Check the configured démarche against the settings and the mapping file (read-only);
+    exit code 1 on a mismatch."""
+    from api.cli.platform_check import run_check
+
+    report = asyncio.run(run_check(get_settings()))
+    for line in report.lines():
+        typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")

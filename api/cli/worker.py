@@ -22,6 +22,7 @@ from activities.platform.activities import PlatformActivities
 from activities.platform.client import DsClient
 from activities.platform.token import token_source
 from activities.store import StoreActivities
+from api.cli.platform_check import check_before_start
 from api.temporal import connect, metrics_runtime
 from core.db.engine import Database, create_engine
 from core.db.migrate import upgrade
@@ -105,6 +106,7 @@ async def ensure_sync(client: Client, settings: Settings) -> None:
 
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
+    await check_before_start(settings)  # production: refuses to start on a mismatch
     client = await connect(settings.temporal, settings.codec,
                            runtime=metrics_runtime(settings.telemetry))
     async with resources(settings) as res:
