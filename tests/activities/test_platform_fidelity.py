@@ -16,6 +16,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.alerts import AdminAlerts
 from activities.platform.activities import PlatformActivities
 from activities.platform.models import PlatformAnnotations, PlatformDecision, PlatformMessage
+from activities.platform.token import token_source
 from core.domain.procedure import Outcome
 from core.mapping import DEMO_DEMARCHE_FILE
 from tests.activities.standin import StandIn, failure, run
@@ -176,3 +177,23 @@ async def test_an_expired_token_alerts_the_admins_once_a_day(standin: StandIn) -
     with pytest.raises(ApplicationError):
         await env.run(acts.fetch_dossier, number)
     assert [k.split(":")[1] for k in sent] == ["token-expired"] * 3 + ["unavailable"]
+
+
+async def test_a_token_rotated_in_its_file_is_used_without_a_restart(standin: StandIn,
+                                                                    tmp_path: Path) -> None:
+    """README, "Rotation du jeton": a new token on the platform, written to the token file,
+    the old one expired: the same client (a worker that does not restart) goes on."""
+    secret = tmp_path / "ds_token"
+    secret.write_text("jeton-des-tests\n")
+    settings = standin.activities()._settings.model_copy(update={"token_file": secret})
+    acts = PlatformActivities(standin.ds(token=token_source(settings)), settings,
+                              standin.activities()._mapping)
+    number = await standin.file()
+    assert (await run(acts.fetch_dossier, number)).number == number
+
+    await standin.http.post("/_standin/tokens", json={"token": "jeton-neuf"})
+    await standin.http.post("/_standin/tokens", json={"token": "jeton-des-tests", "expired": True})
+    assert (await failure(acts.fetch_dossier, number)).type == "PlatformAuth"
+    secret.write_text("jeton-neuf\n")
+
+    assert (await run(acts.fetch_dossier, number)).number == number
