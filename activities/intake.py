@@ -48,6 +48,7 @@ _tracer = trace.get_tracer("ptce.intake")
 SYNC_EPOCH = datetime(2024, 3, 25, tzinfo=UTC)  # the call opened on 25 March 2024
 SYNC_BUDGET = timedelta(minutes=2)  # one call's work; well within its 10-minute timeout
 PAGE_SIZE = 100  # the platform's maximum
+SAVE_EVERY = 2.0  # seconds: what a page has dispatched is saved as it goes (a retry skips it)
 # list -> (operation, field of the démarche, overlap of its re-reads)
 _LISTS = {"pending": ("pending_deleted_dossiers", "pendingDeletedDossiers", OVERLAP),
           "deleted": ("deleted_dossiers", "deletedDossiers", DELETED_OVERLAP)}
@@ -153,7 +154,7 @@ class IntakeActivities:
             report.finished += 1
             return True
         report.dispatched += 1
-        if await self._quarantine.release(number):
+        if number in self._quarantine.held and await self._quarantine.release(number):
             report.released += 1
         activity.logger.info("dossier workflow started", extra={"dossier": number})
         return True
@@ -179,6 +180,7 @@ class IntakeActivities:
             cursor, since = row.cursor, row.updated_since or SYNC_EPOCH
             seen = dict(row.last_seen or {})
         start, after = cursor, overlapped(cursor)
+        saved = time.monotonic()
         while True:
             data = await pager.query("dossiers_updated_since", {
                 "demarcheNumber": demarche, "updatedSince": since.isoformat(),
@@ -196,6 +198,9 @@ class IntakeActivities:
                                             report, pager)
                 seen[str(number)] = key
                 activity.heartbeat(report.pages)
+                if time.monotonic() - saved > SAVE_EVERY:  # the cursor waits for the page's end
+                    await self._save_seen(demarche, seen)
+                    saved = time.monotonic()
             # Keep the furthest non-null cursor: neither an empty page nor the re-read of the
             # overlap may move it back.
             after = connection["pageInfo"]["endCursor"] or after
@@ -209,6 +214,11 @@ class IntakeActivities:
                 return False
             if cursor != start and out_of_time():  # past the overlap first: always progress
                 return True
+
+    async def _save_seen(self, demarche: int, seen: dict[str, str]) -> None:
+        async with self._db.unit_of_work() as session:
+            row = await SyncCursorRepository(session).get_or_create(demarche)
+            row.last_seen = dict(seen)
 
     async def _sync_list(self, demarche: int, name: str, report: SyncReport, pager: Pager,
                          out_of_time: Callable[[], bool]) -> bool:
@@ -270,6 +280,7 @@ class IntakeActivities:
             return time.monotonic() - started > SYNC_BUDGET.total_seconds()
 
         pager = Pager(self._ds)
+        await self._quarantine.load(demarche)
         try:
             more = await self._sync_changes(demarche, report, pager, out_of_time)
             for name in _LISTS:

@@ -29,6 +29,11 @@ class Quarantine:
     def __init__(self, db: Database, alerts: AdminAlerts | None) -> None:
         self._db = db
         self._alerts = alerts
+        self.held: set[int] = set()  # the démarche's quarantined dossiers (``load``, ``hold``)
+
+    async def load(self, demarche: int) -> None:
+        async with self._db.unit_of_work() as session:
+            self.held = {row.number for row in await QuarantineRepository(session).all(demarche)}
 
     async def hold(self, demarche: int, number: int, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {redact(str(exc))[:400]}"
@@ -36,6 +41,7 @@ class Quarantine:
             row = await QuarantineRepository(session).record(
                 demarche, number, error, datetime.now(UTC), FIRST_RETRY)
             attempts = row.attempts
+        self.held.add(number)
         log.warning("dossier quarantined", extra={"dossier": number, "attempts": attempts,
                                                   "error_type": type(exc).__name__})
         if self._alerts is not None:
@@ -47,5 +53,6 @@ class Quarantine:
             return [row.number for row in rows]
 
     async def release(self, number: int) -> bool:
+        self.held.discard(number)
         async with self._db.unit_of_work() as session:
             return await QuarantineRepository(session).release(number)
