@@ -35,8 +35,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite mostly waits on servers (Temporal, SMTP, HTTP): four processes share the two cores,
+# each with its own Temporal servers and databases. The ten slowest tests are printed at the end.
+TEST_WORKERS ?= 4
+
 test: $(STAMP) $(NODE_STAMP) lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=10
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules tests/output

@@ -49,7 +49,8 @@ async def test_unencrypted_payloads_pass_through_decode() -> None:
     assert await codec_from_keys(_keys(NEW)).decode([PLAIN]) == [PLAIN]
 
 
-@pytest.mark.parametrize("entry", ["nokey", "k1:not-base64!", "k1:AAAA", ":" + new_key()])
+@pytest.mark.parametrize("entry", ["nokey", "k1:not-base64!", "k1:AAAA", ":" + new_key()],
+                         ids=["no-separator", "not-base64", "short", "no-id"])
 def test_malformed_keys_are_refused(entry: str) -> None:
     with pytest.raises(CodecKeyError):
         parse_keys(_keys(entry))

@@ -3,9 +3,12 @@ admissibility recorded after the reset point are re-applied, and no email is sen
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import Counter
 
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import Result
 
@@ -35,6 +38,17 @@ async def _cli(monkeypatch: pytest.MonkeyPatch, env: WorkflowEnvironment, s: Sta
                            "admissibility", "--reason", "Recevabilité à revoir", *extra)
 
 
+async def _reset_point_recorded(client: Client, n: int, stage: Stage) -> None:
+    """Waits until the stage's reset point exists (the workflow task completed after entering
+    it, once its record is saved), so that what the test sends next comes after the point."""
+    for _ in range(100):
+        with contextlib.suppress(Refused):
+            await plan_reset(client, dossier_workflow_id(n), stage)
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no reset point for {stage}")
+
+
 async def test_reset_to_admissibility_keeps_the_answers_and_sends_nothing_twice(
         dev_env: WorkflowEnvironment, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     client = dev_env.client
@@ -42,6 +56,7 @@ async def test_reset_to_admissibility_keeps_the_answers_and_sends_nothing_twice(
     async with dev_stack.worker(client) as worker:
         handle = await start_dossier(client, n, worker.task_queue)
         await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
+        await _reset_point_recorded(client, n, Stage.ADMISSIBILITY)  # the answer comes after it
         await consultation(client, n, "53").execute_update(
             CraConsultationWorkflow.submit_opinion, opinion("cra-53-ess"))
         await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
