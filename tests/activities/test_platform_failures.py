@@ -108,14 +108,14 @@ async def served(platform: StandIn) -> AsyncIterator[str]:
 
 async def test_a_slow_answer_times_out_and_is_retried(standin: StandIn) -> None:
     number = await standin.file()
-    async with served(standin) as base, httpx.AsyncClient(timeout=0.2) as impatient:
+    async with served(standin) as base, httpx.AsyncClient(timeout=1.0) as impatient:
         acts = standin.activities(ds=standin.ds(http=impatient, url=f"{base}/api/v2/graphql"))
-        await standin.fault(delay_ms=1000, count=1)  # slow, then a normal answer
+        await standin.fault(delay_ms=4000, count=1)  # slow, then a normal answer
 
         started = time.monotonic()
         error = await failure(acts.passer_en_instruction, number)
 
-        assert time.monotonic() - started < 0.9
+        assert time.monotonic() - started < 3.5  # gave up at the client's timeout, well before
         assert_retryable(error, "PlatformUnavailable")
         assert "Timeout" in error.message
         assert await run(acts.passer_en_instruction, number) == "en_instruction"

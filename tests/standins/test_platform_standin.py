@@ -121,7 +121,11 @@ async def test_every_client_operation_runs_against_the_standin(client: httpx.Asy
 
     runs: list[tuple[str, dict[str, Any]]] = [
         ("get_dossier.graphql", {"dossierNumber": accepted}),
+        ("get_dossier_annotations.graphql", {"dossierNumber": accepted}),
         ("dossiers_updated_since.graphql", {"demarcheNumber": DEMARCHE, "updatedSince": "2020-01-01"}),
+        ("pending_deleted_dossiers.graphql", {"demarcheNumber": DEMARCHE}),
+        ("deleted_dossiers.graphql", {"demarcheNumber": DEMARCHE}),
+        ("check_demarche.graphql", {"demarcheNumber": DEMARCHE}),
         ("passer_en_instruction.graphql", mutation_input(accepted)),
         ("passer_en_instruction.graphql", mutation_input(refused)),
         ("passer_en_instruction.graphql", mutation_input(dropped)),
@@ -143,11 +147,15 @@ async def test_every_client_operation_runs_against_the_standin(client: httpx.Asy
         for payload in result.values():
             assert payload is not None, filename
             assert payload.get("errors") is None, (filename, payload)
-    assert {filename for filename, _ in runs} == {path.name for path in OPERATIONS.glob("*.graphql")}
+    # The write-access probe of ``ptce platform check`` names a dossier that cannot exist.
+    probe = await gql(client, operation("check_write_access.graphql"), mutation_input(0, annotations=[]))
+    assert probe.json()["errors"][0]["extensions"]["code"] == "not_found"
+    assert {filename for filename, _ in runs} | {"check_write_access.graphql"} == {
+        path.name for path in OPERATIONS.glob("*.graphql")}
 
     dossier = await get_dossier(client, accepted)
     assert dossier["state"] == "accepte"
-    assert [t["state"] for t in dossier["traitements"]] == ["en_construction", "en_instruction", "accepte"]
+    assert [t["event"] for t in dossier["traitements"]] == ["depose", "passe_en_instruction", "accepte"]
     assert dossier["traitements"][-1]["motivation"] == "Retenu par le comité"
     assert (await get_dossier(client, corrected))["dateDerniereCorrectionEnAttente"] is None
 
@@ -351,7 +359,7 @@ async def test_correction_flow(client: httpx.AsyncClient) -> None:
     assert dossier["state"] == "en_construction"
     assert dossier["dateDerniereCorrectionEnAttente"] is not None
     assert dossier["messages"][-1]["correction"] == {"reason": "incomplete", "dateResolution": None}
-    assert dossier["traitements"][-1]["state"] == "en_construction"
+    assert dossier["traitements"][-1]["event"] == "repasse_en_construction"
 
     twice = await mutate(client, "envoyer_message.graphql", number, body="Encore ?", correction="incorrect")
     assert twice["errors"] == [{"message": "Une demande de correction est déjà en attente sur ce dossier"}]
@@ -439,9 +447,9 @@ async def test_deleted_dossiers_leave_the_list(client: httpx.AsyncClient) -> Non
         operation("dossiers_updated_since.graphql"),
         {"demarcheNumber": DEMARCHE, "updatedSince": None},
     )
-    demarche = page["demarche"]
-    assert [node["number"] for node in nodes(demarche["dossiers"])] == [kept]
-    gone = demarche["deletedDossiers"]["nodes"]
+    assert [node["number"] for node in nodes(page["demarche"]["dossiers"])] == [kept]
+    purged = await data(client, operation("deleted_dossiers.graphql"), {"demarcheNumber": DEMARCHE})
+    gone = nodes(purged["demarche"]["deletedDossiers"])
     assert [(node["number"], node["reason"]) for node in gone] == [(deleted, "expired")]
     missing = await gql(client, operation("get_dossier.graphql"), {"dossierNumber": deleted})
     assert missing.json()["errors"][0]["extensions"]["code"] == "not_found"
