@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The DSFR (@gouvfr/dsfr) served to the CRA answer pages from node_modules/. --ignore-scripts:
-# its preinstall hook expects a DSFR project config we do not need, we only serve dist/.
-# Without npm (or offline) the pages still work, unstyled.
+# The DSFR (@gouvfr/dsfr) and its charts (@gouvfr/dsfr-chart, BESSII's synthesis) served to the
+# pages from node_modules/. --ignore-scripts: the DSFR's preinstall hook expects a DSFR project
+# config we do not need, we only serve dist/. Without npm (or offline) the pages still work,
+# unstyled, and the synthesis shows its tables without the charts.
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \

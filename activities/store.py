@@ -11,8 +11,10 @@ from temporalio.exceptions import ApplicationError
 
 from core.db.engine import Database
 from core.db.repositories import CraMemberRepository, RecordRepository, SnapshotRepository
+from core.db.synthesis import SynthesisRepository
 from core.domain.cra import CraContact
 from core.domain.dossier import Dossier
+from core.domain.synthesis import DossierSynthesis
 
 
 class RecordUpdate(BaseModel):
@@ -24,6 +26,8 @@ class RecordUpdate(BaseModel):
     decided_by: str | None = None
     decided_at: datetime | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    # BESSII's synthesis, a full snapshot (absent from records written before it existed).
+    synthesis: DossierSynthesis | None = None
 
 
 class StoreActivities:
@@ -39,9 +43,12 @@ class StoreActivities:
 
     @activity.defn(name="store_record")
     async def save_record(self, update: RecordUpdate) -> None:
-        values = update.model_dump(exclude={"number", "demarche"}, exclude_none=True)
+        values = update.model_dump(exclude={"number", "demarche", "synthesis"}, exclude_none=True)
         async with self._db.unit_of_work() as session:
             await RecordRepository(session).upsert(update.number, update.demarche, **values)
+            if update.synthesis is not None:  # same transaction: the record and its synthesis
+                await SynthesisRepository(session).save(update.number, update.stage,
+                                                        update.synthesis, update.decided_at)
 
     @activity.defn(name="store_cra_pair")
     async def cra_pair(self, region: str) -> list[CraContact]:

@@ -128,6 +128,8 @@ class CraPageSettings(BaseModel):
     rate_limit_per_client: int = Field(default=120, gt=0)  # requests per window per address
     max_form_bytes: int = Field(default=256 * 1024, gt=0)
     dsfr_dist: Path | None = None  # None: node_modules/@gouvfr/dsfr/dist beside the code
+    # The DSFR's charts (BESSII's synthesis); None: node_modules/@gouvfr/dsfr-chart/dist/DSFRChart
+    dsfr_chart_dist: Path | None = None
 
 
 class OidcSettings(BaseModel):

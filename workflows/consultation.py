@@ -9,6 +9,7 @@ recorded; at the deadline without an opinion BESSII is alerted and the consultat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -40,12 +41,14 @@ with workflow.unsafe.imports_passed_through():
         ConsultationResult,
         MembersNotice,
         OpinionNotice,
+        ReminderNotice,
     )
     from workflows.waiting import wait_until, wait_with_moving_deadline, wait_with_reminders
 
 OPINION_SIGNAL = "cra_opinion"
 MEMBERS_SIGNAL = "cra_members"
 DEADLINE_SIGNAL = "cra_deadline"
+REMINDER_SIGNAL = "cra_reminder"
 
 
 @workflow.defn(name=CONSULTATION_WORKFLOW)
@@ -93,6 +96,13 @@ class CraConsultationWorkflow(Blocking):
         self._reminders = n
         self._publish("consultation")
         await self._send_links("cra_reminder", f"reminder-{n}")
+        parent = workflow.info().parent
+        # A new command after each reminder: consultations that reminded before it replay without.
+        if parent is not None and workflow.patched(patches.REMINDER_NOTICE.id):
+            with contextlib.suppress(ApplicationError):  # the dossier may have ended meanwhile
+                await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                    REMINDER_SIGNAL, ReminderNotice(region=self._input.region,
+                                                    round=self._input.round, reminders_sent=n))
 
     def _republish(self) -> None:
         self._publish(self._state)
@@ -188,11 +198,14 @@ class CraConsultationWorkflow(Blocking):
         if previous is None:
             opinion = RecordedOpinion(opinion=submission.opinion, motivation=submission.motivation,
                                       criteria_assessment=submission.criteria_assessment,
+                                      appreciations=submission.appreciations,
                                       written_by=submission.member_id, written_at=now)
         else:
+            # Pure state: the appreciations (optional, empty in older submissions) add no command.
             opinion = previous.model_copy(update={
                 "opinion": submission.opinion, "motivation": submission.motivation,
-                "criteria_assessment": submission.criteria_assessment, "amended_at": now,
+                "criteria_assessment": submission.criteria_assessment,
+                "appreciations": submission.appreciations, "amended_at": now,
                 "amended_by": [*previous.amended_by, submission.member_id],
             })
         self._opinion = opinion

@@ -41,6 +41,14 @@ ADMIN_RECHECK = Patch(
     "an admin's referent correction re-reads the dossier through its own flag (never lost)",
     "no DossierWorkflow corrected before 0.2.0 is open or resettable")
 
+REMINDER_NOTICE = Patch(
+    "reminder-notice-v1", "0.3.0",
+    "a CRA consultation tells the dossier of each reminder it sends (current details, synthesis)",
+    "no CraConsultationWorkflow that sent a reminder before 0.3.0 is open or resettable")
+SYNTHESIS_RECORDER = Patch(
+    "synthesis-recorder-v1", "0.3.0",
+    "the dossier writes BESSII's synthesis when a consultation moves, not only at stage changes",
+    "no DossierWorkflow that opened a consultation before 0.3.0 is open or resettable")
 HIDDEN_DOSSIER = Patch(
     "hidden-dossier-v1", "0.3.0",
     "a dossier the platform no longer shows (deleted by its applicant) waits for its "
@@ -57,4 +65,5 @@ ONE_CHANNEL = Patch(
     "no DossierWorkflow started before 0.3.0 is open or resettable")
 
 REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK,
-                               HIDDEN_DOSSIER, CORRECTION_ROUNDS, ONE_CHANNEL)
+                               REMINDER_NOTICE, SYNTHESIS_RECORDER, HIDDEN_DOSSIER,
+                               CORRECTION_ROUNDS, ONE_CHANNEL)

@@ -24,7 +24,7 @@ from core.rules.eligibility import EligibilityAssessment
 __all__ = [
     "AdmissibilityDecision", "ConsultationInput", "ConsultationResult", "DecisionRequest",
     "DossierChanged", "DossierInput", "DossierResult", "DossierStatus", "EligibilityRecord",
-    "MembersNotice", "OpinionNotice", "OpinionSubmission", "Step",
+    "MembersNotice", "OpinionNotice", "OpinionSubmission", "ReminderNotice", "Step",
 ]
 
 
@@ -61,6 +61,14 @@ class OpinionNotice(BaseModel):
     region: str
     opinion: RecordedOpinion
     round: int = 1  # a consultation re-opened by an admin runs in a new round
+
+
+class ReminderNotice(BaseModel):
+    """Child to parent: the region's pair was reminded (the count so far)."""
+
+    region: str
+    round: int = 1
+    reminders_sent: int
 
 
 class MembersNotice(BaseModel):

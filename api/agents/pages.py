@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from api.cra.pages import SECURITY_HEADERS, TEMPLATES, paris
 from core.domain.procedure import OPINION_LABELS, OUTCOME_LABELS, STAGE_LABELS, Stage
@@ -33,6 +33,9 @@ class AgentPages:
             dsfr=dsfr, dev_sign_in=dev_sign_in, bessii_mailbox=bessii_mailbox,
             opinion_labels={o.value: label for o, label in OPINION_LABELS.items()},
             outcome_labels={o.value: label for o, label in OUTCOME_LABELS.items()})
+
+    def template(self, name: str) -> Template:
+        return self._env.get_template(name)
 
     def render(self, template: str, status_code: int = 200, session: Any = None,
                headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:

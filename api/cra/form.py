@@ -6,15 +6,17 @@ verdicts for people.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
 from core.domain.cra import OpinionSubmission, RecordedOpinion
+from core.rules.selection import CriteriaGroup
 
-FIELDS = ("opinion", "motivation", "criteria_assessment", "no_conflict_of_interest")
+FIELDS = ("opinion", "motivation", "criteria_assessment", "appreciations",
+          "no_conflict_of_interest")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class OpinionForm:
     opinion: str = ""
     motivation: str = ""
     criteria_assessment: str = ""
+    # Group of selection criteria -> appreciation (optional; "" for none).
+    appreciations: dict[str, str] = field(default_factory=dict)
     no_conflict_of_interest: bool = False
     csrf_token: str = ""
 
@@ -36,6 +40,8 @@ class OpinionForm:
 
         return cls(opinion=first("opinion"), motivation=first("motivation"),
                    criteria_assessment=first("criteria_assessment"),
+                   appreciations={g.value: first(f"appreciation_{g.value}") for g in CriteriaGroup
+                                  if first(f"appreciation_{g.value}")},
                    no_conflict_of_interest=first("no_conflict_of_interest") == "oui",
                    csrf_token=first("csrf_token"))
 
@@ -44,7 +50,8 @@ class OpinionForm:
         if opinion is None:
             return cls()
         return cls(opinion=opinion.opinion.value, motivation=opinion.motivation,
-                   criteria_assessment=opinion.criteria_assessment or "")
+                   criteria_assessment=opinion.criteria_assessment or "",
+                   appreciations={g.value: a.value for g, a in opinion.appreciations.items()})
 
     def validate(self, member_id: str) -> tuple[OpinionSubmission | None, dict[str, str]]:
         """The submission, or the errors by field (in the form's order)."""
@@ -53,6 +60,7 @@ class OpinionForm:
                 member_id=member_id, opinion=self.opinion,
                 motivation=self.motivation,
                 criteria_assessment=self.criteria_assessment.strip() or None,
+                appreciations=self.appreciations,  # validated by the model
                 no_conflict_of_interest=self.no_conflict_of_interest), {}
         except ValidationError as exc:
             errors: dict[str, str] = {}
@@ -74,6 +82,7 @@ def _message(name: str, kind: str, ctx: dict[str, Any]) -> str:
         "opinion": "Choisissez l’avis de la CRA.",
         "motivation": "Saisissez la motivation de l’avis.",
         "criteria_assessment": "L’appréciation des critères n’est pas valide.",
+        "appreciations": "Choisissez chaque appréciation dans la liste proposée.",
         "no_conflict_of_interest": "Cochez la déclaration d’absence de conflit d’intérêts "
                                    "pour rendre l’avis.",
     }[name]
@@ -83,4 +92,5 @@ def unchanged(submission: OpinionSubmission, current: RecordedOpinion | None) ->
     """True when sending would only repeat what is recorded (a double submit, say)."""
     return current is not None and (
         current.opinion is submission.opinion and current.motivation == submission.motivation
-        and (current.criteria_assessment or None) == submission.criteria_assessment)
+        and (current.criteria_assessment or None) == submission.criteria_assessment
+        and current.appreciations == submission.appreciations)

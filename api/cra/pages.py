@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from core.domain.procedure import OPINION_LABELS, Opinion
 from core.domain.regions import region_name
+from core.rules.selection import APPRECIATION_LABELS, CRITERIA_GROUP_LABELS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -58,7 +59,10 @@ class Pages:
         self._env.globals.update(
             dsfr=dsfr, bessii_mailbox=bessii_mailbox, read_grace_days=read_grace_days,
             opinions=[(o.value, OPINION_LABELS[o].capitalize()) for o in Opinion],
-            opinion_labels={o.value: OPINION_LABELS[o] for o in Opinion})
+            opinion_labels={o.value: OPINION_LABELS[o] for o in Opinion},
+            criteria_groups=[(g.value, label) for g, label in CRITERIA_GROUP_LABELS.items()],
+            appreciations=[(a.value, label) for a, label in APPRECIATION_LABELS.items()],
+            appreciation_labels={a.value: label for a, label in APPRECIATION_LABELS.items()})
 
     def render(self, template: str, status_code: int = 200,
                headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:

@@ -16,6 +16,7 @@ from api.cra.summary import DossierSummary
 # Where the error summary's links lead: the first control of each field.
 ANCHORS = {"opinion": "opinion-favourable", "motivation": "motivation",
            "criteria_assessment": "criteria_assessment",
+           "appreciations": "appreciation_vision",
            "no_conflict_of_interest": "no_conflict_of_interest"}
 
 

@@ -1,5 +1,6 @@
 """``GET /metrics`` for Prometheus: dossiers by stage (read in Temporal's visibility at scrape
-time, so the count is exact whatever the number of workers) and the API process's metrics.
+time, so the count is exact whatever the number of workers), the figures of BESSII's synthesis
+(``ptce_synthesis_…``, from the service's tables) and the API process's metrics.
 
 Outside the OpenAPI schema and open like ``/healthz``: counts only, no identifier, no personal
 data. In production the reverse proxy does not publish it (Prometheus scrapes ``api:8000``
@@ -10,13 +11,16 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError
 
 from api.deps import TemporalClient
+from api.synthesis import metrics as synthesis
+from core.db.engine import Database
 from core.domain.procedure import Stage
 
 router = APIRouter()
@@ -39,8 +43,17 @@ async def _by_stage(client: TemporalClient, registry: CollectorRegistry) -> None
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(client: TemporalClient) -> Response:
+async def metrics(request: Request, client: TemporalClient) -> Response:
     registry = CollectorRegistry()
     await _by_stage(client, registry)
+    db: Database | None = getattr(request.app.state, "db", None)
+    if db is not None:  # BESSII's synthesis figures, from the service's tables
+        up = Gauge("ptce_synthesis_up", "Les tables de la synthèse ont répondu", registry=registry)
+        try:
+            await synthesis.collect(db, registry)
+            up.set(1)
+        except SQLAlchemyError as exc:
+            log.warning("synthesis tables not readable for metrics: %s", type(exc).__name__)
+            up.set(0)
     body = generate_latest(registry) + generate_latest(REGISTRY)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Integer, MetaData, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints: Alembic can then alter them later, SQLite's batch mode included.
@@ -51,6 +62,50 @@ class DossierRecord(Base):
     decided_at: Mapped[datetime | None]
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class DossierSynthesisRecord(Base):
+    """BESSII's synthesis of a dossier (core.domain.synthesis): the newest snapshot its workflow
+    wrote; columns for what the synthesis filters and sorts on, the rest in ``data``."""
+
+    __tablename__ = "dossier_syntheses"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+    stage: Mapped[str] = mapped_column(String(40))
+    filed_at: Mapped[datetime | None] = mapped_column(index=True)
+    project: Mapped[str | None] = mapped_column(String(300))
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    fragile_territory: Mapped[bool | None] = mapped_column(Boolean)
+    eligibility_majority: Mapped[bool | None] = mapped_column(Boolean)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    decided_at: Mapped[datetime | None] = mapped_column(index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # admissibility, eligibility…
+
+
+class CraConsultationRecord(Base):
+    """One CRA consultation of a dossier (region, round), as the dossier's last snapshot says.
+
+    ``current`` is False for a round an admin replaced or a region no longer concerned.
+    """
+
+    __tablename__ = "cra_consultation_records"
+
+    dossier_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    region: Mapped[str] = mapped_column(String(3), primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20))
+    opinion: Mapped[str | None] = mapped_column(String(40))
+    motivation: Mapped[str | None] = mapped_column(Text)
+    criteria_assessment: Mapped[str | None] = mapped_column(Text)
+    appreciations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    author: Mapped[str | None] = mapped_column(String(400))
+    answered_at: Mapped[datetime | None]
+    amended_at: Mapped[datetime | None]
+    invited_at: Mapped[datetime | None]
+    deadline: Mapped[datetime | None]
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SentEmail(Base):

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field, field_validator
 
 from core.domain.procedure import ConsultationStatus, Opinion
+from core.rules.selection import Appreciation, CriteriaGroup
 
 
 class CraContact(BaseModel):
@@ -24,6 +25,8 @@ class OpinionSubmission(BaseModel):
     opinion: Opinion
     motivation: str = Field(max_length=10000)
     criteria_assessment: str | None = Field(default=None, max_length=10000)
+    # Optional, one per group of the call's selection criteria (opinions before it have none).
+    appreciations: dict[CriteriaGroup, Appreciation] = Field(default_factory=dict)
     no_conflict_of_interest: bool
 
     @field_validator("motivation")
@@ -46,6 +49,7 @@ class RecordedOpinion(BaseModel):
     opinion: Opinion
     motivation: str
     criteria_assessment: str | None = None
+    appreciations: dict[CriteriaGroup, Appreciation] = Field(default_factory=dict)
     written_by: str
     written_at: datetime
     amended_by: list[str] = Field(default_factory=list)
@@ -59,4 +63,5 @@ class ConsultationView(BaseModel):
     status: ConsultationStatus = ConsultationStatus.PENDING
     deadline: datetime | None = None
     opinion: RecordedOpinion | None = None
-    reminders_sent: int = 0
+    reminders_sent: int = 0  # so far: the consultation reports each one (reminder-notice-v1)
+    invited_at: datetime | None = None  # when the consultation opened (the invitation)

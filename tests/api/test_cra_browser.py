@@ -83,12 +83,17 @@ async def test_a_cra_pair_answers_in_a_real_browser(site: Site) -> None:
                 "Réserve : le modèle économique dépend encore à 60 % des subventions.")
             await first.keyboard.press("Tab")  # criteria (optional)
             await first.keyboard.type("Coopération réelle entre les membres.")
-            await first.keyboard.press("Tab")  # the declaration
+            await first.keyboard.press("Tab")  # the appreciations (optional): one of three
+            await first.keyboard.press("ArrowDown")  # "Très satisfaisant" for the vision
+            for _ in range(3):  # past the other two, to the declaration
+                await first.keyboard.press("Tab")
             await first.keyboard.press("Space")
             await first.keyboard.press("Tab")  # the button
             await first.keyboard.press("Enter")
             await first.get_by_role("heading", level=1, name="Avis enregistré").wait_for()
-            assert "Correspondant·e ESS Bretagne" in await first.inner_text("main")
+            confirmed = await first.inner_text("main")
+            assert "Correspondant·e ESS Bretagne" in confirmed
+            assert "Vision stratégique et objectifs : Très satisfaisant" in confirmed
             await first.screenshot(path=SHOTS / "3-confirmation.png", full_page=True)
 
             # The other member of the pair sees the opinion and amends it.

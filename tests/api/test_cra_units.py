@@ -14,12 +14,14 @@ import pytest
 from pydantic import SecretStr
 
 from api.app import create_app
-from api.cra.form import OpinionForm
+from api.cra.form import OpinionForm, unchanged
 from api.cra.guard import FormGuard
 from api.cra.ratelimit import SlidingWindow
 from api.cra.redaction import RedactLinkTokens
 from core.db.engine import Database, create_engine, create_schema
 from core.db.repositories import CraLinkAccessRepository
+from core.domain.cra import RecordedOpinion
+from core.domain.procedure import Opinion
 from core.links import ExpiredLink, InvalidLink, LinkSigner
 from core.settings import CraPageSettings, LinkSettings, Settings
 
@@ -97,6 +99,28 @@ def test_form_messages_are_french_and_per_field() -> None:
                            no_conflict_of_interest=True).validate("m")
     assert none == {} and ok is not None
     assert (ok.motivation, ok.criteria_assessment) == ("Non.", None)
+
+
+def test_the_appreciations_are_optional_and_checked() -> None:
+    """One per group of selection criteria, from the list; none at all is fine."""
+    form = OpinionForm.parse(b"opinion=favourable&motivation=Oui&no_conflict_of_interest=oui"
+                             b"&appreciation_vision=very_good&appreciation_operations="
+                             b"&appreciation_results=fair&csrf_token=t")
+    submission, errors = form.validate("m")
+    assert errors == {} and submission is not None
+    assert {g.value: a.value for g, a in submission.appreciations.items()} == {
+        "vision": "very_good", "results": "fair"}
+    assert unchanged(submission, RecordedOpinion(
+        opinion=Opinion.FAVOURABLE, motivation="Oui", written_by="m", written_at=datetime.now(UTC),
+        appreciations=submission.appreciations))
+    assert OpinionForm.prefilled(RecordedOpinion(
+        opinion=Opinion.FAVOURABLE, motivation="Oui", written_by="m",
+        written_at=datetime.now(UTC))).appreciations == {}  # an opinion from before: none
+    refused, errors = OpinionForm(opinion="favourable", motivation="Oui",
+                                  appreciations={"vision": "parfait"},
+                                  no_conflict_of_interest=True).validate("m")
+    assert refused is None
+    assert errors == {"appreciations": "Choisissez chaque appréciation dans la liste proposée."}
 
 
 @pytest.fixture

@@ -38,7 +38,10 @@ async def test_smtp_and_platform_outages_delay_but_lose_and_double_nothing(
                 await consultation(client, n, view.region).execute_update(
                     CraConsultationWorkflow.submit_opinion, opinion(f"cra-{view.region}-ess"))
             await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
-            await wait_for(handle, lambda s: all(c.opinion for c in s.consultations))
+            # At instruction (the admissibility stage's record may still be retrying) with the
+            # opinions: the decision is allowed.
+            await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION
+                           and all(c.opinion for c in s.consultations))
             await handle.execute_update(DossierWorkflow.record_decision,
                                         decision(Outcome.LAUREAT))
         results = [await h.result() for h in handles]

@@ -115,7 +115,9 @@ async def test_an_agent_sees_the_dossier_story_in_the_temporal_ui(
 
     current = metadata.current_details
     assert "**Étape** : Examen de la recevabilité" in current
-    assert re.search(r"\| Bretagne \| en attente \| — \| \d\d/\d\d/\d{4}", current)
+    # Who answered and the reminders sent so far, for each CRA (none yet here).
+    assert "| CRA | État | Avis | Rendu par | Relances envoyées | Échéance |" in current
+    assert re.search(r"\| Bretagne \| en attente \| — \| — \| 0 \| \d\d/\d\d/\d{4}", current)
 
     assert summaries[:2] == ["Lecture du dossier sur la plateforme", "Instantané du dossier"]
     assert "Enregistrement du dossier" in summaries

@@ -128,6 +128,7 @@ class Amendments(BessiiDecisions):
         if self._rounds:  # the consultations are open: they follow the regions
             await self._amend(lambda: self._follow_regions(by))
         self._publish(NEXT_STEP.get(self._stage, ""))
+        self._mark()
         return self.status()
 
     @correct_regions.validator

@@ -48,6 +48,7 @@ class BessiiDecisions(Notification):
         self._admissibility = decision
         verdict = "recevable" if decision.admissible else "non recevable"
         self._step(f"Recevabilité : {verdict}", by=decision.agent.name)
+        self._mark()
         return self.status()
 
     @confirm_admissibility.validator
@@ -61,6 +62,7 @@ class BessiiDecisions(Notification):
         self._eligibility = record
         majority = "majorité atteinte" if record.assessment.majority else "majorité non atteinte"
         self._step(f"Critères d’éligibilité enregistrés ({majority})", by=record.agent.name)
+        self._mark()
         return self.status()
 
     @record_eligibility.validator

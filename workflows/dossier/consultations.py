@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         DEADLINE_SIGNAL,
         MEMBERS_SIGNAL,
         OPINION_SIGNAL,
+        REMINDER_SIGNAL,
         CraConsultationWorkflow,
     )
     from workflows.payloads import (
@@ -29,13 +30,15 @@ with workflow.unsafe.imports_passed_through():
         ConsultationResult,
         MembersNotice,
         OpinionNotice,
+        ReminderNotice,
     )
 
 # The parts of the dossier workflow build on each other (workflow code: not passed through).
-from workflows.dossier.state import NEXT_STEP, DossierState
+from workflows.dossier.state import NEXT_STEP
+from workflows.dossier.synthesis import SynthesisRecords
 
 
-class Consultations(DossierState):
+class Consultations(SynthesisRecords):
     async def _start_consultations(self) -> list[asyncio.Task[None]]:
         """Opens one consultation per region; the list grows when an admin opens another."""
         assert self._dossier is not None
@@ -77,9 +80,11 @@ class Consultations(DossierState):
                            f"dossier n° {self._number}",
         )
         self._rounds[region] = round_
-        self._consultations[region] = ConsultationView(region=region, deadline=deadline)
+        self._consultations[region] = ConsultationView(region=region, deadline=deadline,
+                                                       invited_at=start)
         self._step(f"Consultation de la CRA {region_name(region)} ouverte{again}")
         self._tasks.append(asyncio.create_task(self._follow(region, round_, handle)))
+        self._mark()
 
     async def _follow(self, region: str, round_: int, handle: workflow.ChildWorkflowHandle[
             CraConsultationWorkflow, ConsultationResult]) -> None:
@@ -101,10 +106,12 @@ class Consultations(DossierState):
         self._finished.add(region)
         view = self._consultations[region]
         view.status, view.opinion = result.status, result.opinion or view.opinion
-        view.reminders_sent = result.reminders_sent
+        # The notices counted them so far; an interrupted consultation's result says 0.
+        view.reminders_sent = max(view.reminders_sent, result.reminders_sent)
         self._step(f"Consultation de la CRA {region_name(region)} terminée ({result.status})")
         self._publish("décision du BESSII" if self._stage is Stage.INSTRUCTION
                       else "confirmation de la recevabilité par le BESSII")
+        self._mark()
 
     async def _close_consultations(self, tasks: list[asyncio.Task[None]]) -> None:
         if self._amending:  # an admin Update is opening or closing a consultation: let it end
@@ -132,6 +139,18 @@ class Consultations(DossierState):
                    else notice.opinion.written_by)
         self._publish("décision du BESSII" if self._stage is Stage.INSTRUCTION
                       else "confirmation de la recevabilité par le BESSII")
+        self._mark()
+
+    @workflow.signal(name=REMINDER_SIGNAL)
+    def _on_reminder(self, notice: ReminderNotice) -> None:
+        """A consultation reminded its pair: the current details show the count so far."""
+        view = self._consultations.get(notice.region)
+        if view is None or notice.round != self._rounds.get(notice.region, 1):
+            return
+        view.reminders_sent = max(view.reminders_sent, notice.reminders_sent)
+        if self._stage in (Stage.ADMISSIBILITY, Stage.INSTRUCTION):
+            self._publish(NEXT_STEP[self._stage])
+        self._mark()
 
     @workflow.query(name="consultation_ids")
     def consultation_ids(self) -> dict[str, str]:

@@ -112,7 +112,8 @@ class DossierState(Blocking):
             updates.append(sa.DECISION.value_set(self._decision.outcome.value))
         workflow.upsert_search_attributes([*updates, *self._block_attributes()])
         workflow.set_current_details("\n\n".join([*self._block_lines(), details.current_details(
-            self._stage, self._stage_deadline, list(self._consultations.values()), next_step)]))
+            self._stage, self._stage_deadline, list(self._consultations.values()), next_step,
+            self._members)]))
 
     def _republish(self) -> None:
         self._publish(self._next_step)

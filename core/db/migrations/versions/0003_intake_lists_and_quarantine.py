@@ -1,7 +1,7 @@
 """intake: cursors of the deleted and pending-deleted lists, the quarantine, alert claims (issue 14)
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0005 (main had 0005 → 0002 when this branch merged it: chained after it, one head)
 Created: 2026-12-01 09:00:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
