@@ -160,8 +160,10 @@ def production_problems(s: Settings) -> list[str]:
         problems.append("PTCE_SMTP__PASSWORD is empty or a placeholder")
     if s.temporal.api_key is not None and placeholder(s.temporal.api_key.get_secret_value()):
         problems.append("PTCE_TEMPORAL__API_KEY is empty or a placeholder")
-    if placeholder(s.platform.instructeur_id):
-        problems.append("PTCE_PLATFORM__INSTRUCTEUR_ID is empty or a placeholder")
+    for name in ("instructeur_id", "annotation_opinions_id", "annotation_stage_id"):
+        if placeholder(getattr(s.platform, name)):
+            problems.append(f"PTCE_PLATFORM__{name.upper()} is empty or a placeholder")
+    problems += _standin_platform(s)
     oidc = s.agents.oidc
     if oidc.issuer and placeholder(oidc.client_id):
         problems.append("PTCE_AGENTS__OIDC__CLIENT_ID is empty or a placeholder")
@@ -187,4 +189,18 @@ def production_problems(s: Settings) -> list[str]:
         problems.append("PTCE_TEMPORAL__TLS (or PTCE_TEMPORAL__API_KEY, client certificates) "
                         "is not set: a plaintext Temporal connection needs "
                         "PTCE_TEMPORAL__PLAINTEXT_NETWORK=true, for a private network only")
+    return problems
+
+
+def _standin_platform(s: Settings) -> list[str]:
+    """The stand-in's ids would start a production worker that fails at its first mutation
+    (or its last step)."""
+    from core.settings import STANDIN_PLATFORM  # defined with the settings' defaults
+
+    problems = [f"PTCE_PLATFORM__{name.upper()} is the platform stand-in's value ({value}): set "
+                "the real démarche's" for name, value in STANDIN_PLATFORM.items()
+                if getattr(s.platform, name) == value]
+    if s.platform.mapping_file is None:
+        problems.append("PTCE_PLATFORM__MAPPING_FILE is not set: the demo démarche's champ ids "
+                        "are refused in production")
     return problems

@@ -6,7 +6,7 @@ Variables use the ``PTCE_`` prefix and ``__`` between groups, e.g. ``PTCE_SMTP__
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -102,18 +102,32 @@ class SmtpSettings(BaseModel):
     timeout_seconds: float = 10.0
 
 
+# The platform stand-in's own values: refused in production (each names its setting).
+STANDIN_PLATFORM: dict[str, str | int] = {
+    "graphql_url": "http://127.0.0.1:8100/api/v2/graphql",
+    "instructeur_id": "SW5zdHJ1Y3RldXItMQ==",  # base64("Instructeur-1")
+    "demarche_number": 1001,
+    "annotation_opinions_id": "Q2hhbXAtMjAx",  # base64("Champ-201")
+    "annotation_stage_id": "Q2hhbXAtMjAy",  # base64("Champ-202")
+}
+
+
 class PlatformSettings(BaseModel):
     """The démarches-simplifiées GraphQL API (or its local stand-in)."""
 
-    graphql_url: str = "http://127.0.0.1:8100/api/v2/graphql"
+    graphql_url: str = str(STANDIN_PLATFORM["graphql_url"])
     token: SecretStr = SecretStr(DEV_PLACEHOLDER)
-    instructeur_id: str = "SW5zdHJ1Y3RldXItMQ=="  # base64("Instructeur-1") on the stand-in
-    demarche_number: int = 1001
+    token_file: Path | None = None  # read at each request when set: rotation without restart
+    token_expires_on: date | None = None  # as the platform's token page shows it
+    instructeur_id: str = str(STANDIN_PLATFORM["instructeur_id"])
+    demarche_number: int = int(STANDIN_PLATFORM["demarche_number"])
     mapping_file: Path | None = None  # None: the demo démarche shipped in core/data
-    annotation_opinions_id: str = "QW5ub3RhdGlvbi0yMDE="  # base64("Annotation-201")
-    annotation_stage_id: str = "QW5ub3RhdGlvbi0yMDI="  # base64("Annotation-202")
+    annotation_opinions_id: str = str(STANDIN_PLATFORM["annotation_opinions_id"])
+    annotation_stage_id: str = str(STANDIN_PLATFORM["annotation_stage_id"])
     timeout_seconds: float = 30.0
     poll_interval_seconds: int = 30
+    # ``ptce platform check`` when the worker starts: None means in production only.
+    check_at_start: bool | None = None
 
 
 class ApiSettings(BaseModel):

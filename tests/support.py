@@ -87,6 +87,14 @@ class Stack:
         r.raise_for_status()
         return [m["name"] for m in r.json()]
 
+    async def platform_emails(self, number: int) -> list[dict[str, Any]]:
+        """The platform's own emails to the dossier's applicant (its acknowledgement, its
+        "en instruction", its correction request…), as the stand-in keeps them."""
+        r = await self.platform.get("/_standin/emails", params={"dossier": number})
+        r.raise_for_status()
+        emails: list[dict[str, Any]] = r.json()
+        return emails
+
     async def emails(self, to: str | None = None, subject: str | None = None
                      ) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("to", to), ("subject", subject)) if v}
@@ -123,8 +131,11 @@ def _number_dossiers_from(db: Path, first: int) -> None:
 
 @asynccontextmanager
 async def stack(tmp: Path, temporal_address: str = "127.0.0.1:7233",
-                policy: Policy = FAST_POLICY) -> AsyncIterator[Stack]:
-    platform_app = create_platform_app(tmp / "platform.db", TOKEN, INSTRUCTEUR)
+                policy: Policy = FAST_POLICY, demarche_file: Path | None = None
+                ) -> AsyncIterator[Stack]:
+    """``demarche_file``: the platform's démarche (champs, annotations, groupes) if not the demo's."""
+    platform_app = create_platform_app(tmp / "platform.db", TOKEN, INSTRUCTEUR,
+                                       demarche_file=demarche_file)
     _number_dossiers_from(tmp / "platform.db", 1000 * next(_STACKS) + 1)
     # The workflow suite runs on PostgreSQL too when TEST_DATABASE_URL is set (tests/databases.py).
     async with (

@@ -49,6 +49,20 @@ SYNTHESIS_RECORDER = Patch(
     "synthesis-recorder-v1", "0.3.0",
     "the dossier writes BESSII's synthesis when a consultation moves, not only at stage changes",
     "no DossierWorkflow that opened a consultation before 0.3.0 is open or resettable")
+HIDDEN_DOSSIER = Patch(
+    "hidden-dossier-v1", "0.3.0",
+    "a dossier the platform no longer shows (deleted by its applicant) waits for its "
+    "restoration, then withdraws, instead of parking the step",
+    "no DossierWorkflow that got DossierNotFound before 0.3.0 is open or resettable")
+CORRECTION_ROUNDS = Patch(
+    "correction-rounds-v1", "0.3.0",
+    "the correction loop re-requests only when the report changed or the applicant resolved "
+    "the request, keys reminders per round, and keeps a change arriving during a re-read",
+    "no DossierWorkflow started before 0.3.0 is open or resettable")
+ONE_CHANNEL = Patch(
+    "one-channel-v1", "0.3.0",
+    "no acknowledgement nor correction-request email of ours: the platform sends its own",
+    "no DossierWorkflow started before 0.3.0 is open or resettable")
 REFERENT_EMAIL = Patch(
     "referent-email-v1", "0.3.0",
     "completeness requires the referent's email to be one valid address (issue 15)",
@@ -59,4 +73,5 @@ SEALED_CLOSE = Patch(
     "no CraConsultationWorkflow started before 0.3.0 is open or resettable")
 
 REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK,
-                               REMINDER_NOTICE, SYNTHESIS_RECORDER, REFERENT_EMAIL, SEALED_CLOSE)
+                               REMINDER_NOTICE, SYNTHESIS_RECORDER, HIDDEN_DOSSIER,
+                               CORRECTION_ROUNDS, ONE_CHANNEL, REFERENT_EMAIL, SEALED_CLOSE)

@@ -36,7 +36,10 @@ class DemarcheSyncWorkflow:
             report = await workflow.execute_activity_method(
                 IntakeActivities.sync_demarche, input.demarche,
                 start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(minutes=2),
+                # The intake heartbeats after each dossier and while it waits out the rate limit
+                # (no call of its own lasts longer than the HTTP timeout, 30 s): a worker killed
+                # mid-poll is noticed, and the poll taken up by another, within a minute.
+                heartbeat_timeout=timedelta(minutes=1),
                 retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
                 summary=f"Synchronisation de la démarche {input.demarche}",
             )

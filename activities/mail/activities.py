@@ -102,6 +102,10 @@ class MailActivities:
                                                   "dossier": request.dossier_number})
         return SendResult(message_id=message_id, already_sent=False)
 
+    async def deliver(self, request: EmailRequest) -> SendResult:
+        """The same idempotent send, for other activities (an alert from inside an activity)."""
+        return await self._deliver(request)
+
     @activity.defn(name="send_email")
     async def send_email(self, request: EmailRequest) -> SendResult:
         return await self._deliver(request)

@@ -54,7 +54,10 @@ def _port_free(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) != 0
 
 
-def plan(settings: Settings, mailbox_web_port: int, platform_port: int) -> list[Child]:
+def plan(settings: Settings, mailbox_web_port: int, platform_port: int,
+         forward_platform_emails: bool = False) -> list[Child]:
+    """``forward_platform_emails`` (``make run``): the platform stand-in's own emails to
+    applicants land in the local mailbox too (the process tests count the service's alone)."""
     var = settings.var_dir.resolve()
     t_host, t_port = _host_port(settings.temporal.address)
     ui_port = int(settings.temporal.ui_url.rsplit(":", 1)[1])
@@ -67,7 +70,8 @@ def plan(settings: Settings, mailbox_web_port: int, platform_port: int) -> list[
                            "--ui-codec-endpoint",
                            settings.api.public_base_url.rstrip("/") + CODEC_PREFIX,
                            *search_attributes.cli_flags()], t_port),
-        Child("platform", [*py, "standin", "platform", "--port", str(platform_port)],
+        Child("platform", [*py, "standin", "platform", "--port", str(platform_port),
+                           *(["--forward-emails"] if forward_platform_emails else [])],
               platform_port),
         Child("mailbox", [*py, "standin", "mailbox", "--web-port", str(mailbox_web_port)],
               mailbox_web_port),
@@ -78,7 +82,7 @@ def plan(settings: Settings, mailbox_web_port: int, platform_port: int) -> list[
 
 def run(settings: Settings, mailbox_web_port: int = 8025, platform_port: int = 8100) -> int:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    children = plan(settings, mailbox_web_port, platform_port)
+    children = plan(settings, mailbox_web_port, platform_port, forward_platform_emails=True)
     busy = [c for c in children if c.port and not _port_free("127.0.0.1", c.port)]
     if busy:
         names = ", ".join(f"{c.name} ({c.port})" for c in busy)

@@ -22,6 +22,8 @@ standin = typer.Typer(help="Local stand-ins of other organisations' services (de
 temporal_app = typer.Typer(help="Temporal cluster set-up.")
 app.add_typer(standin, name="standin")
 app.add_typer(temporal_app, name="temporal")
+platform_app = typer.Typer(help="The démarches-simplifiées platform.", no_args_is_help=True)
+app.add_typer(platform_app, name="platform")
 db_app = typer.Typer(help="Service database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_cli.app, name="admin")
@@ -111,12 +113,15 @@ def _exec_standin(module: str, args: list[str]) -> None:
 def standin_platform(
     port: Annotated[int, typer.Option()] = 8100,
     db: Annotated[Path | None, typer.Option(help="SQLite file")] = None,
+    forward_emails: Annotated[bool, typer.Option(
+        help="Hand the platform's own emails to applicants to the local mailbox")] = False,
 ) -> None:
     """Run the démarches-simplifiées stand-in."""
     settings = get_settings()
     _exec_standin("standins.platform", [
         "--port", str(port), "--db", str(db or settings.var_dir / "platform.db"),
-        "--instructeur-id", settings.platform.instructeur_id])
+        "--instructeur-id", settings.platform.instructeur_id,
+        *(["--forward-emails"] if forward_emails else [])])
 
 
 @standin.command("mailbox")
@@ -139,6 +144,19 @@ def temporal_setup() -> None:
     added = asyncio.run(register_search_attributes(get_settings().temporal))
     typer.echo(f"Search attributes added: {', '.join(added) or 'none (all present)'}")
 
+
+
+@platform_app.command("check")
+def platform_check() -> None:
+    """Check the configured démarche against the settings and the mapping file (read-only);
+    exit code 1 on a mismatch."""
+    from api.cli.platform_check import run_check
+
+    report = asyncio.run(run_check(get_settings()))
+    for line in report.lines():
+        typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")

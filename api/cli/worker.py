@@ -16,12 +16,15 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
+from activities.alerts import AdminAlerts
 from activities.intake import IntakeActivities
 from activities.mail.activities import MailActivities
 from activities.platform.activities import PlatformActivities
 from activities.platform.client import DsClient
+from activities.platform.token import token_source
 from activities.store import StoreActivities
 from api.cli.membership import WorkerRefused, ensure_belongs
+from api.cli.platform_check import check_before_start
 from api.temporal import connect, metrics_runtime
 from core.db.engine import Database, create_engine
 from core.db.migrate import upgrade
@@ -64,15 +67,15 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
 def build_worker(client: Client, settings: Settings, res: Resources, task_queue: str | None = None,
                  **worker_options: object) -> Worker:
     instrument_http(res.http)  # the platform's calls as child spans of their activity
-    ds = DsClient(res.http, settings.platform.graphql_url,
-                  settings.platform.token.get_secret_value())
+    ds = DsClient(res.http, settings.platform.graphql_url, token_source(settings.platform))
     queue = task_queue or settings.temporal.task_queue
     store = StoreActivities(res.db)
     mail = MailActivities(settings.smtp, res.db, LinkSigner.from_settings(settings.links),
                           settings.api.public_base_url)
     mapping = load_mapping(settings.platform.mapping_file)
-    platform = PlatformActivities(ds, settings.platform, mapping)
-    intake = IntakeActivities(ds, client, res.db, queue, settings.policy, mapping)
+    alerts = AdminAlerts(mail, res.db)
+    platform = PlatformActivities(ds, settings.platform, mapping, alerts)
+    intake = IntakeActivities(ds, client, res.db, queue, settings.policy, mapping, alerts)
     options: dict[str, object] = {"max_cached_workflows": settings.temporal.max_cached_workflows,
                                   **worker_options}
     return Worker(
@@ -105,6 +108,7 @@ async def ensure_sync(client: Client, settings: Settings) -> None:
 
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
+    await check_before_start(settings)  # production: refuses to start on a mismatch
     client = await connect(settings.temporal, settings.codec,
                            runtime=metrics_runtime(settings.telemetry))
     # Before anything that writes to the cluster (the intake workflow's start) or polls it.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -11,10 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.tables import (
     AdminAction,
     AgentRole,
+    AlertClaim,
     CraLinkAccess,
     CraMember,
     DossierRecord,
     DossierSnapshot,
+    IntakeListCursor,
+    QuarantinedDossier,
     RevokedSession,
     SentEmail,
     SyncCursor,
@@ -114,6 +117,72 @@ class SyncCursorRepository:
             cursor = SyncCursor(demarche=demarche, cursor=None, last_seen={})
             self.session.add(cursor)
         return cursor
+
+
+class IntakeListRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_or_create(self, demarche: int, name: str) -> IntakeListCursor:
+        row = await self.session.get(IntakeListCursor, (demarche, name))
+        if row is None:
+            row = IntakeListCursor(demarche=demarche, list=name, cursor=None, seen={})
+            self.session.add(row)
+        return row
+
+
+class AlertClaimRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def claim(self, key: str) -> None:
+        """Fails with ``IntegrityError`` at commit when the key is already claimed."""
+        self.session.add(AlertClaim(key=key))
+
+    async def release(self, key: str) -> None:
+        row = await self.session.get(AlertClaim, key)
+        if row is not None:
+            await self.session.delete(row)
+
+
+class QuarantineRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, number: int) -> QuarantinedDossier | None:
+        return await self.session.get(QuarantinedDossier, number)
+
+    async def due(self, demarche: int, now: datetime) -> list[QuarantinedDossier]:
+        return list(await self.session.scalars(
+            select(QuarantinedDossier).where(QuarantinedDossier.demarche == demarche,
+                                             QuarantinedDossier.next_attempt_at <= now)
+            .order_by(QuarantinedDossier.number)))
+
+    async def all(self, demarche: int) -> list[QuarantinedDossier]:
+        return list(await self.session.scalars(
+            select(QuarantinedDossier).where(QuarantinedDossier.demarche == demarche)
+            .order_by(QuarantinedDossier.number)))
+
+    async def record(self, demarche: int, number: int, error: str, now: datetime,
+                     backoff: timedelta) -> QuarantinedDossier:
+        """A new failure: the row's attempts and next attempt (``backoff`` doubling)."""
+        row = await self.get(number)
+        if row is None:
+            row = QuarantinedDossier(number=number, demarche=demarche, error=error, attempts=1,
+                                     first_seen_at=now, next_attempt_at=now + backoff)
+            self.session.add(row)
+            return row
+        row.attempts += 1
+        row.error = error
+        row.next_attempt_at = now + backoff * (2 ** min(row.attempts - 1, 7))
+        return row
+
+    async def release(self, number: int) -> bool:
+        row = await self.get(number)
+        if row is None:
+            return False
+        await self.session.delete(row)
+        return True
 
 
 class CraLinkAccessRepository:

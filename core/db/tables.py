@@ -132,12 +132,50 @@ class CraMember(Base):
 
 
 class SyncCursor(Base):
+    """Where the intake of a démarche stands in ``dossiers`` (the changed dossiers)."""
+
     __tablename__ = "sync_cursors"
 
     demarche: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cursor: Mapped[str | None] = mapped_column(String(300))
     updated_since: Mapped[datetime | None]
-    last_seen: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # number -> updated_at
+    last_seen: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # number -> edge cursor
+
+
+class IntakeListCursor(Base):
+    """Where the intake stands in the platform's other lists of a démarche:
+    ``pendingDeletedDossiers`` ("pending") and ``deletedDossiers`` ("deleted")."""
+
+    __tablename__ = "intake_list_cursors"
+
+    demarche: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    list: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(300))
+    seen: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # number -> edge cursor
+
+
+class AlertClaim(Base):
+    """An alert to the admins claimed by one worker (its key: cause and day): several workers
+    meeting the same trouble at once send one email, not one each."""
+
+    __tablename__ = "alert_claims"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class QuarantinedDossier(Base):
+    """A dossier the intake could not read or map: set aside, retried on its own, alerted;
+    the rest of the démarche goes on. ``error`` is English and carries no personal data."""
+
+    __tablename__ = "intake_quarantine"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    demarche: Mapped[int] = mapped_column(Integer, index=True)
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
 
 
 class CraLinkAccess(Base):

@@ -36,6 +36,9 @@ class Policy(BaseModel):
     cra_final_reminder_before: timedelta = _days(2)
     bessii_reminder_after: timedelta = _days(7)
     bessii_reminder_every: timedelta = _days(7)
+    # An applicant who deletes a dossier may restore it until the platform purges it, two weeks
+    # later (``Dossier::REMAINING_WEEKS_BEFORE_DELETION``): then, or at the purge, it is withdrawn.
+    restore_window: timedelta = _days(14)
     budgets: LengthBudgets = LengthBudgets()
 
     @model_validator(mode="after")

@@ -116,7 +116,8 @@ class DossierChanged(BaseModel):
     """The platform says the dossier changed; the workflow re-reads it, never trusts this."""
 
     updated_at: datetime | None = None
-    deleted: bool = False
+    deleted: bool = False  # purged (``deletedDossiers``): gone for good
+    hidden: bool = False  # deleted by its applicant (``pendingDeletedDossiers``): restorable
 
 
 class FinalRecord(BaseModel):

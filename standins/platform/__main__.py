@@ -28,9 +28,15 @@ def main() -> None:
         "--rate-limit-per-minute", type=int, default=None,
         help="GraphQL requests per token and minute before HTTP 429 (the platform: 400); none by default",
     )
+    parser.add_argument(
+        "--forward-emails", action="store_true",
+        help="hand the platform's own emails to applicants to the local mailbox (PTCE_SMTP__…)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    serve(args.host, args.port, args.db, args.token, args.instructeur_id, args.rate_limit_per_minute)
+    forward = (settings.smtp.host, settings.smtp.port) if args.forward_emails else None
+    serve(args.host, args.port, args.db, args.token, args.instructeur_id, args.rate_limit_per_minute,
+          forward)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Stand-in-only endpoints under ``/_standin/`` (no token): seed and inspect the platform.
 
-Used by the demo and by tests: file and edit dossiers as an applicant would, delete them,
-read the full state and the mutation log, and inject faults into ``/api/v2/graphql``.
+Used by the demo and by tests: file and edit dossiers as an applicant would, delete and
+restore them, run the purge, fill annotations as an instructeur would in the platform's pages,
+corrupt a row, read the full state, the mutation log and the platform's own emails, and inject
+faults into ``/api/v2/graphql``. Tokens and groupes: ``admin_access.py``.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from standins.platform import usager
+from standins.platform import private_annotations, usager
 from standins.platform.champs import file_content
 from standins.platform.context import Platform
 from standins.platform.dump import dossier_state, dossier_summary, mutation_entry
@@ -30,6 +33,21 @@ class NewDossier(BaseModel):
 
 class DossierEdit(BaseModel):
     fields: dict[str, Any]
+
+
+class Purge(BaseModel):
+    older_than_seconds: float = Field(default=14 * 24 * 3600, ge=0)  # the platform: 2 weeks
+
+
+class Flags(BaseModel):
+    bad_data: bool | None = None  # getDossier answers a top-level invalid_null
+    siret_degraded: bool | None = None  # API Entreprise data not fetched yet
+
+
+class AnnotationEdit(BaseModel):
+    """As ``dossierModifierAnnotations``' items: ``{"id": …, "value": {"text": …}}``."""
+
+    annotations: list[dict[str, Any]]
 
 
 class FaultRequest(BaseModel):
@@ -66,9 +84,52 @@ def admin_router(platform: Platform) -> APIRouter:
 
     @router.delete("/dossiers/{number}")
     def delete_dossier(number: int, reason: str = "user_request") -> dict[str, Any]:
+        """The applicant's deletion hides the dossier; any other reason purges it at once."""
         with _as_http_errors():
-            usager.supprimer(platform, number, reason)
-        return {"number": number, "deleted": True, "reason": reason}
+            outcome = usager.supprimer(platform, number, reason)
+        return {"number": number, "deleted": True, "reason": reason, "outcome": outcome}
+
+    @router.post("/dossiers/{number}/restore")
+    def restore_dossier(number: int) -> dict[str, Any]:
+        with _as_http_errors():
+            return dossier_state(platform, usager.restaurer(platform, number))
+
+    @router.post("/purge")
+    def purge(body: Purge) -> dict[str, list[int]]:
+        return {"purged": usager.purger(platform, timedelta(seconds=body.older_than_seconds))}
+
+    @router.post("/dossiers/{number}/flags")
+    def set_flags(number: int, body: Flags) -> dict[str, Any]:
+        if store.dossier(number) is None:
+            raise HTTPException(404, "Dossier introuvable")
+        with store.write() as tx:
+            tx.set_flags(number, **body.model_dump(exclude_none=True))
+        record = store.dossier(number)
+        assert record is not None
+        return {"bad_data": record.bad_data, "siret_degraded": record.siret_degraded}
+
+    @router.patch("/dossiers/{number}/annotations")
+    def edit_annotations(number: int, body: AnnotationEdit) -> dict[str, Any]:
+        """An instructeur fills annotations in the platform's pages (no API, no access check)."""
+        with store.write() as tx:
+            record = tx.dossier(number)
+            if record is None or not record.visible:
+                raise HTTPException(404, "Dossier introuvable")
+            errors, accepted = private_annotations.check(platform, body.annotations)
+            if errors:
+                raise HTTPException(422, "; ".join(errors))
+            private_annotations.save(platform, tx, record, accepted, [])
+        updated = store.dossier(number)
+        assert updated is not None
+        return dossier_state(platform, updated)
+
+    @router.get("/emails")
+    def emails(dossier: Annotated[int | None, Query()] = None,
+               to: Annotated[str | None, Query()] = None) -> list[dict[str, Any]]:
+        """The platform's own emails to applicants, oldest first."""
+        return [{"id": n.id, "dossier": n.dossier_number, "to": n.to_email, "kind": n.kind,
+                 "subject": n.subject, "body": n.body}
+                for n in store.notifications(dossier) if to is None or n.to_email == to]
 
     @router.get("/dossiers/{number}/files/{stable_id}/{filename}")
     def download(number: int, stable_id: str, filename: str) -> Response:

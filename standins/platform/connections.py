@@ -1,26 +1,34 @@
 """Cursor connections with the platform's keyset pagination (``CursorConnection``).
 
-Rows are ordered by ``(column, number)``; a cursor is ``base64url("<ts ns UTC>;<number>")``
-and ``after`` means strictly greater. Pages hold at most 100 nodes. ``hasNextPage`` is
-exact when paging forward; like the platform, any ``after`` sets ``hasPreviousPage``.
+Rows are ordered by ``(column, id)``; a cursor is ``base64url("<ts ns UTC>;<id>")`` and
+``after`` means strictly greater. The id is the dossier's number, except in ``deletedDossiers``
+where it is the ``DeletedDossier`` row's own id (``DeletedDossiersConnection``). Pages hold at
+most 100 nodes. ``hasNextPage`` is exact when paging forward; like the platform, any ``after``
+sets ``hasPreviousPage``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import GraphQLError
 
 from standins.platform.clock import cursor_timestamp, parse_cursor_timestamp, to_us
 from standins.platform.ids import decode_cursor, encode_cursor
-from standins.platform.records import DossierRecord, Keyset, KeysetColumn
+from standins.platform.records import Keyset, KeysetColumn
 
 MAX_PAGE_SIZE = 100
 
-Fetch = Callable[[Keyset], list[DossierRecord]]
-View = Callable[[DossierRecord], dict[str, Any]]
+
+class Row(Protocol):
+    @property
+    def cursor_id(self) -> int: ...
+
+
+Fetch = Callable[[Keyset], Sequence[Any]]
+View = Callable[[Any], dict[str, Any]]
 
 
 def dossiers(fetch: Fetch, view: View, args: dict[str, Any]) -> dict[str, Any]:
@@ -38,8 +46,10 @@ def deleted_dossiers(fetch: Fetch, view: View, args: dict[str, Any]) -> dict[str
     return paginate(fetch, view, args, "deleted_at", args.get("deletedSince"), None)
 
 
-def empty() -> dict[str, Any]:
-    return _connection([], lambda record: {}, "updated_at")
+def pending_deleted_dossiers(fetch: Fetch, view: View, args: dict[str, Any]) -> dict[str, Any]:
+    """By the applicant's deletion date (``PendingDeletedDossiersConnection#cursor_for``: the
+    ``hidden_by_user_at`` of an en-construction dossier)."""
+    return paginate(fetch, view, args, "hidden_by_user_at", args.get("deletedSince"), None)
 
 
 def paginate(
@@ -67,7 +77,7 @@ def paginate(
         )
     )
     full = len(rows) == limit
-    nodes = rows[: limit - 1]
+    nodes = list(rows[: limit - 1])
     if inverted:
         nodes.reverse()
     connection = _connection(nodes, view, column)
@@ -78,7 +88,7 @@ def paginate(
     return connection
 
 
-def _connection(nodes: list[DossierRecord], view: View, column: KeysetColumn) -> dict[str, Any]:
+def _connection(nodes: list[Any], view: View, column: KeysetColumn) -> dict[str, Any]:
     edges = [{"cursor": _cursor(record, column), "node": view(record)} for record in nodes]
     return {
         "nodes": [edge["node"] for edge in edges],
@@ -92,9 +102,9 @@ def _connection(nodes: list[DossierRecord], view: View, column: KeysetColumn) ->
     }
 
 
-def _cursor(record: DossierRecord, column: KeysetColumn) -> str:
+def _cursor(record: Row, column: KeysetColumn) -> str:
     instant: int = getattr(record, column)
-    return encode_cursor(f"{cursor_timestamp(instant)};{record.number}")
+    return encode_cursor(f"{cursor_timestamp(instant)};{record.cursor_id}")
 
 
 def _decode(cursor: str | None) -> tuple[int, int] | None:

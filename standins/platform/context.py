@@ -17,7 +17,8 @@ class Platform:
     instructeur_id: str
     instructeur_email: str = DEFAULT_INSTRUCTEUR_EMAIL
     base_url: str = "http://localhost/"
+    write_access: bool = True  # the request's token may write (``APIToken#write_access``)
 
-    def for_request(self, base_url: str) -> Platform:
+    def for_request(self, base_url: str, write_access: bool = True) -> Platform:
         """The same platform, building absolute URLs (file links) for this request's host."""
-        return replace(self, base_url=base_url)
+        return replace(self, base_url=base_url, write_access=write_access)

@@ -11,7 +11,7 @@ from standins.platform.context import Platform
 from standins.platform.demarche import ChampDefinition
 from standins.platform.ids import encode_id
 from standins.platform.records import (
-    EN_CONSTRUCTION,
+    DeletedRecord,
     DossierRecord,
     MessageRecord,
     TraitementRecord,
@@ -38,7 +38,7 @@ def message_view(record: MessageRecord) -> dict[str, Any]:
 def traitement_view(record: TraitementRecord) -> dict[str, Any]:
     return {
         "id": encode_id("Traitement", record.id),
-        "state": record.state,
+        "state": record.state,  # deprecated in the schema: the service reads ``event``
         "event": record.event,
         "dateTraitement": api_datetime(record.processed_at),
         "emailAgentTraitant": record.instructeur_email,
@@ -77,10 +77,9 @@ def dossier_view(platform: Platform, record: DossierRecord) -> dict[str, Any]:
         return [view for view in found if id is None or view["id"] == id]
 
     def pending_correction_at() -> str | None:
+        # Whenever a correction is pending, whatever the state (app/graphql/types/dossier_type.rb).
         pending = [item for item in store.messages(number) if item.pending_correction]
-        if record.state != EN_CONSTRUCTION or not pending:
-            return None
-        return api_datetime(pending[-1].created_at)
+        return api_datetime(pending[-1].created_at) if pending else None
 
     return {
         "id": encode_id("Dossier", number),
@@ -90,7 +89,9 @@ def dossier_view(platform: Platform, record: DossierRecord) -> dict[str, Any]:
         "prefilled": False,
         "connectionUsager": "password",
         "deposeParUnTiers": False,
-        "dateDepot": api_datetime(record.depose_at),
+        # A bad row (``/_standin/dossiers/{n}/bad-data``): a non-null field comes out null, and
+        # the platform answers a top-level ``invalid_null`` (app/graphql/api/v2/schema.rb#L148-L160).
+        "dateDepot": None if record.bad_data else api_datetime(record.depose_at),
         "datePassageEnConstruction": api_datetime(record.en_construction_at),
         "datePassageEnInstruction": api_datetime_or_none(record.en_instruction_at),
         "dateTraitement": api_datetime_or_none(record.processed_at),
@@ -98,13 +99,13 @@ def dossier_view(platform: Platform, record: DossierRecord) -> dict[str, Any]:
         "dateDerniereModificationChamps": api_datetime(record.champs_updated_at),
         "dateDerniereModificationAnnotations": api_datetime(record.annotations_updated_at),
         "dateDerniereCorrectionEnAttente": pending_correction_at,
-        "dateSuppressionParUsager": api_datetime_or_none(record.deleted_at),
+        "dateSuppressionParUsager": api_datetime_or_none(record.hidden_by_user_at),
         "motivation": record.motivation,
         "usager": views.profile("User", number, record.usager_email),
         "demandeur": lambda: demandeur(platform, record),
         "demarche": lambda: views.demarche_descriptor(platform),
         "revision": lambda: views.revision(platform),
-        "groupeInstructeur": lambda: views.groupe_instructeur(platform),
+        "groupeInstructeur": lambda: views.groupe_instructeur(platform, record.groupe),
         "instructeurs": lambda: [views.instructeur(platform)] if record.en_instruction_at else [],
         "labels": [],
         "assignments": lambda mode=None: [],
@@ -130,11 +131,24 @@ def demandeur(platform: Platform, record: DossierRecord) -> dict[str, Any]:
     }
 
 
-def deleted_dossier(record: DossierRecord) -> dict[str, Any]:
+def deleted_dossier(record: DeletedRecord) -> dict[str, Any]:
+    """``DeletedDossierType`` of a ``DeletedDossier`` row (app/graphql/types/deleted_dossier_type.rb)."""
+    return {
+        "id": encode_id("DeletedDossier", record.id),
+        "number": record.number,
+        "state": record.state,
+        "reason": record.reason,
+        "dateSupression": api_datetime(record.deleted_at),
+    }
+
+
+def hidden_dossier(record: DossierRecord) -> dict[str, Any]:
+    """``DeletedDossierType`` of a hidden ``Dossier`` (``pendingDeletedDossiers``): its number,
+    the applicant's deletion date and reason."""
     return {
         "id": encode_id("DeletedDossier", record.number),
         "number": record.number,
         "state": record.state,
-        "reason": record.deleted_reason,
-        "dateSupression": api_datetime_or_none(record.deleted_at),
+        "reason": record.hidden_reason or "user_request",
+        "dateSupression": api_datetime_or_none(record.hidden_by_user_at),
     }

@@ -16,7 +16,8 @@ def dossier_summary(record: DossierRecord) -> dict[str, Any]:
         "usager_email": record.usager_email,
         "date_depot": api_datetime(record.depose_at),
         "date_derniere_modification": api_datetime(record.updated_at),
-        "deleted": record.deleted_at is not None,
+        "deleted": record.deleted_at is not None,  # purged
+        "hidden": record.hidden_for_administration,  # deleted by the applicant, restorable
     }
 
 

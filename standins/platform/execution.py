@@ -77,4 +77,12 @@ def _variables(raw: Any) -> dict[str, Any]:
 
 
 def _formatted(errors: list[GraphQLError]) -> list[dict[str, Any]]:
-    return [dict(error.formatted) for error in errors]
+    return [_with_code(dict(error.formatted)) for error in errors]
+
+
+def _with_code(error: dict[str, Any]) -> dict[str, Any]:
+    """A null in a non-null field is "bad data" to the platform, reported with the code
+    ``invalid_null`` (``Api::V2::Schema.type_error``, app/graphql/api/v2/schema.rb#L148-L160)."""
+    if str(error.get("message", "")).startswith("Cannot return null for non-nullable field"):
+        error["extensions"] = {**(error.get("extensions") or {}), "code": "invalid_null"}
+    return error

@@ -1,13 +1,15 @@
 """Injected failures for chaos tests, answered the way the platform's stack answers them.
 
-429 is Rack::Attack's throttled response (``config/initializers/rack_attack.rb``): plain
-text, ``RateLimit-Remaining``/``RateLimit-Reset``; we add ``Retry-After`` as well, which
-clients should honour. 500 is ``GraphqlController#handle_error_in_production``.
+429 is the platform's own ``Rack::Attack.throttled_responder`` (config/initializers/rack_attack.rb
+@ e1338d7, #L53-L70): plain text, ``RateLimit-Remaining: 0`` and ``RateLimit-Reset`` (an epoch)
+only; no ``Retry-After`` (``throttled_response_retry_after_header`` only affects the default
+responder it replaces). 500 is ``GraphqlController#handle_error_in_production``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import uuid
 
@@ -23,13 +25,9 @@ THROTTLED_BODY = (
 )
 
 
-def throttled(retry_after: int) -> Response:
-    """Rack::Attack's answer to a throttled request: plain text, not GraphQL JSON."""
-    headers = {
-        "Retry-After": str(retry_after),
-        "RateLimit-Remaining": "0",
-        "RateLimit-Reset": str(int(time.time()) + retry_after),
-    }
+def throttled(reset: int) -> Response:
+    """The throttled answer, the window resetting at ``reset`` (an epoch): plain text."""
+    headers = {"RateLimit-Remaining": "0", "RateLimit-Reset": str(reset)}
     return PlainTextResponse(THROTTLED_BODY, status_code=429, headers=headers)
 
 
@@ -38,7 +36,7 @@ async def answer_fault(fault: Fault) -> Response | None:
     if fault.delay_ms > 0:
         await asyncio.sleep(fault.delay_ms / 1000)
     if fault.status == 429:
-        return throttled(fault.retry_after)
+        return throttled(math.ceil(time.time() + fault.retry_after))
     if fault.status == 500:
         body = error_body("Internal Server Error", "internal_server_error", exception_id=str(uuid.uuid4()))
         return JSONResponse(body, status_code=500)

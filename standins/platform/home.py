@@ -78,4 +78,6 @@ def _number(record: DossierRecord) -> str:
 def _state(record: DossierRecord) -> str:
     if record.deleted_at is not None:
         return "supprimé"
+    if record.hidden_for_administration:
+        return "supprimé par l’usager (restaurable)"
     return escape(STATE_LABELS.get(record.state, record.state))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from standins.platform import rules
+from standins.platform import notifications, rules
 from standins.platform.context import Platform
 from standins.platform.dossier_view import message_view
 from standins.platform.ids import decode_number
@@ -26,14 +26,15 @@ def envoyer_message(platform: Platform, tx: Writer, dossier: DossierRecord, inpu
     pending = tx.pending_correction(dossier.number) is not None
     error = (
         (rules.correction_error(dossier, pending) if correction else None)
-        or rules.instructeur_error(input["instructeurId"], platform.instructeur_id)
+        or rules.instructeur_error(input["instructeurId"], tx.groupe_members().get(dossier.groupe, []))
         or (rules.EMPTY_MESSAGE if not input["body"].strip() else None)
     )
     if error:
         return refused(error)
     now = tx.tick()
     created = tx.add_message(dossier.number, platform.instructeur_email, input["body"], now, correction)
-    tx.touch(dossier.number, now)
+    tx.touch(dossier.number, now)  # ``Commentaire belongs_to :dossier, touch: true``
+    notifications.instructeur_message(platform, tx, dossier, bool(correction), now)
     if correction and dossier.state == EN_INSTRUCTION:
         tx.set_state(dossier.number, EN_CONSTRUCTION, now)
         tx.add_traitement(
@@ -59,7 +60,7 @@ def annuler_demande_correction(
     message = None if message_id is None else tx.message(message_id)
     error = (
         CANNOT_CANCEL if message is None or not message.pending_correction else None
-    ) or rules.instructeur_error(input["instructeurId"], platform.instructeur_id)
+    ) or rules.instructeur_error(input["instructeurId"], tx.groupe_members().get(dossier.groupe, []))
     if error or message is None:
         return refused(error or CANNOT_CANCEL)
     now = tx.tick()

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from standins.platform import messaging, private_annotations, rules
+from standins.platform import messaging, notifications, private_annotations, rules
 from standins.platform.context import Platform
 from standins.platform.dossier_view import dossier_view
-from standins.platform.ids import decode_number
+from standins.platform.ids import decode_id, decode_number
 from standins.platform.outcome import Outcome, applied, refused
 from standins.platform.queries import not_found, visible_dossier
 from standins.platform.records import ACCEPTE, EN_INSTRUCTION, REFUSE, SANS_SUITE, DossierRecord
@@ -47,11 +47,16 @@ def mutation_root(platform: Platform) -> dict[str, Callable[..., Payload]]:
 
 
 def _run(platform: Platform, name: str, change: Change, locate: Locate, input: dict[str, Any]) -> Payload:
+    if not platform.write_access:  # ``ready?`` runs before the ids are loaded
+        return {"errors": [{"message": rules.READ_ONLY_TOKEN}],
+                "clientMutationId": input.get("clientMutationId")}
     with platform.store.write() as tx:
         record = locate(tx, input)
-        if record is None or record.deleted_at is not None:
-            # The platform loads the ids before the mutation runs; its RecordNotFound is
-            # reported against the field's type, i.e. the payload.
+        if record is None or not record.visible or not _loads_instructeur(input):
+            # The platform loads the ids before the mutation runs (a dossier the applicant
+            # deleted is not loaded: ``record_from_typed_id`` uses ``visible_by_administration``,
+            # app/models/application_record.rb#L26-L38; nor is an id that names no instructeur);
+            # its RecordNotFound is reported against the field's type, i.e. the payload.
             raise not_found(f"{name[0].upper()}{name[1:]}Payload")
         outcome = change(platform, tx, record, input)
         if outcome.applied:
@@ -60,6 +65,15 @@ def _run(platform: Platform, name: str, change: Change, locate: Locate, input: d
     payload["errors"] = [{"message": message} for message in outcome.errors] or None
     payload["clientMutationId"] = input.get("clientMutationId")
     return payload
+
+
+def _loads_instructeur(input: dict[str, Any]) -> bool:
+    decoded = decode_id(str(input.get("instructeurId", "")))
+    return decoded is not None and decoded[0] == "Instructeur" and decoded[1].isdigit()
+
+
+def members(tx: Writer, record: DossierRecord) -> list[str]:
+    return tx.groupe_members().get(record.groupe, [])
 
 
 def _by_dossier_id(tx: Writer, input: dict[str, Any]) -> DossierRecord | None:
@@ -82,7 +96,7 @@ def _passer_en_instruction(
 ) -> Outcome:
     pending = tx.pending_correction(dossier.number) is not None
     error = rules.passer_en_instruction_error(dossier, pending) or rules.instructeur_error(
-        input["instructeurId"], platform.instructeur_id
+        input["instructeurId"], members(tx, dossier)
     )
     if error:
         return refused(error)
@@ -95,6 +109,8 @@ def _passer_en_instruction(
         now,
         instructeur_email=platform.instructeur_email,
     )
+    notifications.state_changed(platform, tx, dossier, EN_INSTRUCTION, now,
+                                notify=not input.get("disableNotification"))
     return applied(dossier=_reread(platform, dossier.number))
 
 
@@ -102,8 +118,9 @@ def _decide(state: str) -> Change:
     """accepter, refuser, classer sans suite: from ``en_instruction`` to ``state``."""
 
     def change(platform: Platform, tx: Writer, dossier: DossierRecord, input: dict[str, Any]) -> Outcome:
-        error = rules.terminer_error(dossier) or rules.instructeur_error(
-            input["instructeurId"], platform.instructeur_id
+        missing = private_annotations.required_missing(platform, dossier)
+        error = rules.terminer_error(dossier, bool(missing)) or rules.instructeur_error(
+            input["instructeurId"], members(tx, dossier)
         )
         if error:
             return refused(error)
@@ -118,6 +135,8 @@ def _decide(state: str) -> Change:
             motivation=motivation,
             instructeur_email=platform.instructeur_email,
         )
+        notifications.state_changed(platform, tx, dossier, state, now,
+                                    notify=not input.get("disableNotification"))
         return applied(dossier=_reread(platform, dossier.number))
 
     return change

@@ -1,7 +1,10 @@
 """``dossierModifierAnnotations``: several private annotations in one call.
 
 As on the platform, each annotation is checked on its own: an unknown id or a value of the
-wrong kind adds an error, and the valid ones are saved all the same.
+wrong kind adds an error, and the valid ones are saved all the same. The value's key must be
+the annotation's own type: ``text`` for a "Texte court", ``textarea`` for a "Texte long"
+(``annotation.value.public_send(type_de_champ.type_champ)``,
+app/graphql/mutations/dossier_modifier_annotations.rb#L68-L75).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from standins.platform import rules
 from standins.platform.champs import champ_view, file_url
 from standins.platform.context import Platform
+from standins.platform.demarche import ChampDefinition
 from standins.platform.outcome import Outcome, refused
 from standins.platform.records import DossierRecord
 from standins.platform.referentiel import region_code
@@ -29,15 +33,29 @@ _VALUE_KEYS: dict[str, str] = {
 }
 
 
+def required_missing(platform: Platform, dossier: DossierRecord) -> list[ChampDefinition]:
+    """Required annotations left empty (``Dossier#check_mandatory_and_visible_champs_private``,
+    app/models/dossier.rb#L985-L999), which make ``can_terminer?`` false."""
+    return [a for a in platform.demarche.annotations
+            if a.required and dossier.annotations.get(a.id, {}).get("value") in (None, "", [])]
+
+
 def modifier(platform: Platform, tx: Writer, dossier: DossierRecord, input: dict[str, Any]) -> Outcome:
-    forbidden = rules.instructeur_error(input["instructeurId"], platform.instructeur_id)
+    forbidden = rules.instructeur_error(input["instructeurId"],
+                                        tx.groupe_members().get(dossier.groupe, []))
     if forbidden:
         return refused(forbidden)
+    errors, accepted = check(platform, input["annotations"])
+    return save(platform, tx, dossier, accepted, errors)
+
+
+def check(platform: Platform, items: list[dict[str, Any]]) -> tuple[list[str], dict[str, Any]]:
+    """The platform's messages for the refused items; the accepted values by annotation id."""
     errors: list[str] = []
     accepted: dict[str, Any] = {}
-    for item in input["annotations"]:
+    for item in items:
         annotation_id = item["id"]
-        definition = platform.demarche.annotation_by_id.get(annotation_id)
+        definition = platform.demarche.annotation(annotation_id)
         key = _VALUE_KEYS.get(definition.type_de_champ) if definition else None
         if definition is None or key is None:
             errors.append(rules.annotation_not_found(annotation_id))
@@ -46,15 +64,18 @@ def modifier(platform: Platform, tx: Writer, dossier: DossierRecord, input: dict
         if value is None:
             errors.append(rules.annotation_wrong_type(annotation_id))
             continue
-        accepted[annotation_id] = region_code(value) or value if key == "regions" else value
+        accepted[definition.id] = region_code(value) or value if key == "regions" else value
+    return errors, accepted
+
+
+def save(platform: Platform, tx: Writer, dossier: DossierRecord, accepted: dict[str, Any],
+         errors: list[str]) -> Outcome:
     if not accepted:
         return Outcome({"annotations": []}, errors, applied=False)
     now = tx.tick()
     saved = {key: {"value": value, "updated_at": now} for key, value in accepted.items()}
     tx.set_annotations(dossier.number, {**dossier.annotations, **saved}, now)
     url = file_url(platform.base_url, dossier.number)
-    views = [
-        champ_view(platform.demarche.annotation_by_id[key], value, now, url)
-        for key, value in accepted.items()
-    ]
+    by_id = {a.id: a for a in platform.demarche.annotations}
+    views = [champ_view(by_id[key], value, now, url) for key, value in accepted.items()]
     return Outcome({"annotations": views}, errors, applied=True)

@@ -9,7 +9,7 @@ from graphql import GraphQLError
 
 from standins.platform import connections, views
 from standins.platform.context import Platform
-from standins.platform.dossier_view import deleted_dossier, dossier_view
+from standins.platform.dossier_view import deleted_dossier, dossier_view, hidden_dossier
 from standins.platform.records import DossierRecord
 
 
@@ -19,8 +19,11 @@ def not_found(type_name: str) -> GraphQLError:
 
 
 def visible_dossier(platform: Platform, number: int | None) -> DossierRecord | None:
+    """``Dossier.visible_by_administration.for_api_v2.find(number)``
+    (app/graphql/types/query_type.rb#L38-L45): a dossier the applicant deleted while en
+    construction is at once "not found", like a purged one."""
     record = None if number is None else platform.store.dossier(number)
-    return None if record is None or record.deleted_at is not None else record
+    return record if record is not None and record.visible else None
 
 
 def query_root(platform: Platform) -> dict[str, Callable[..., Any]]:
@@ -36,9 +39,9 @@ def query_root(platform: Platform) -> dict[str, Callable[..., Any]]:
         return demarche_view(platform)
 
     def groupe_instructeur(number: int) -> dict[str, Any]:
-        if number != 1:
+        if number not in {g.number for g in platform.demarche.groupes}:
             raise not_found("GroupeInstructeurWithDossiers")
-        return {**views.groupe_instructeur(platform), **_dossier_lists(platform)}
+        return {**views.groupe_instructeur(platform, number), **_dossier_lists(platform)}
 
     def demarche_descriptor(demarche: dict[str, Any]) -> dict[str, Any] | None:
         number = demarche.get("number")
@@ -66,7 +69,7 @@ def demarche_view(platform: Platform) -> dict[str, Any]:
         "revisions": [revision],
         "champDescriptors": revision["champDescriptors"],
         "annotationDescriptors": revision["annotationDescriptors"],
-        "groupeInstructeurs": lambda closed=None: [] if closed else [views.groupe_instructeur(platform)],
+        "groupeInstructeurs": lambda closed=None: [] if closed else views.groupe_instructeurs(platform),
         "administrateurs": [],
         "labels": [],
     }
@@ -80,7 +83,10 @@ def _dossier_lists(platform: Platform) -> dict[str, Callable[..., dict[str, Any]
 
     return {
         "dossiers": lambda **args: connections.dossiers(fetch, view, args),
-        "deletedDossiers": lambda **args: connections.deleted_dossiers(fetch, deleted_dossier, args),
-        # Dossiers hidden by their usager, awaiting deletion: not modelled by the stand-in.
-        "pendingDeletedDossiers": lambda **args: connections.empty(),
+        # DeletedDossier rows, created at the purge (app/graphql/types/demarche_type.rb#L135-L143).
+        "deletedDossiers": lambda **args: connections.deleted_dossiers(
+            platform.store.deleted_page, deleted_dossier, args),
+        # Dossiers the applicant deleted, restorable until purged (#L145-L153).
+        "pendingDeletedDossiers": lambda **args: connections.pending_deleted_dossiers(
+            fetch, hidden_dossier, args),
     }

@@ -3,16 +3,13 @@
 As ``config/initializers/rack_attack.rb``: ``throttle('/api/v2/graphql', limit:, period:
 1.minute)`` keyed on the ``Authorization`` header, with Rack::Attack's fixed windows (the
 counter of window ``now // period`` counts every request, throttled ones included). Over the
-limit the answer is the throttled plain-text 429 of ``faults.py``: ``RateLimit-Reset`` at the
-window's end and ``Retry-After`` the seconds left in it. (The platform's own
-``throttled_responder`` in that file sets only ``RateLimit-Remaining``/``RateLimit-Reset``; the
-stand-in adds ``Retry-After``, and our client reads either.) Counters live in memory: a restart
+limit the answer is the throttled plain-text 429 of ``faults.py``, whose ``RateLimit-Reset`` is
+the window's end (the platform sends no ``Retry-After``). Counters live in memory: a restart
 forgets them, as a cache flush would on the platform.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +27,7 @@ class RateLimiter:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hit(self, authorization: str | None) -> int | None:
-        """Counts one request; None when allowed, else the seconds to wait (``Retry-After``).
+        """Counts one request; None when allowed, else the window's end (``RateLimit-Reset``).
 
         Without an ``Authorization`` header the discriminator is nil and Rack::Attack does not
         throttle (such requests get a 403 further on anyway).
@@ -46,4 +43,4 @@ class RateLimiter:
             self._counts[key] = count = self._counts.get(key, 0) + 1
         if count <= self.limit:
             return None
-        return max(1, math.ceil((window + 1) * self.period - now))
+        return (window + 1) * self.period

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import sqlite3
 
-from standins.platform.records import DossierRecord, Fault, Keyset, MessageRecord
+from standins.platform.records import (
+    EN_CONSTRUCTION,
+    DeletedRecord,
+    DossierRecord,
+    Fault,
+    Keyset,
+    MessageRecord,
+    TokenRecord,
+)
 
-_KEYSET_COLUMNS = frozenset({"updated_at", "depose_at", "deleted_at"})
+_KEYSET_COLUMNS = frozenset({"updated_at", "depose_at", "hidden_by_user_at"})
+# ``Dossier.visible_by_administration`` (app/models/dossier.rb#L243-L248): not purged, and not
+# deleted by the applicant while en construction (a deleted dossier past that stage stays).
+_VISIBLE = f"deleted_at IS NULL AND (hidden_by_user_at IS NULL OR state != '{EN_CONSTRUCTION}')"
+# ``Dossier.hidden_for_administration`` (#L250-L252): what ``pendingDeletedDossiers`` lists.
+_HIDDEN = f"deleted_at IS NULL AND hidden_by_user_at IS NOT NULL AND state = '{EN_CONSTRUCTION}'"
 
 
 class Reader:
@@ -40,8 +53,17 @@ class Reader:
         column = keyset.column
         if column not in _KEYSET_COLUMNS:
             raise ValueError(f"not a keyset column: {column}")
-        deleted = "IS NOT NULL" if column == "deleted_at" else "IS NULL"
-        clauses, params = [f"deleted_at {deleted}"], list[object]()
+        clauses = [_HIDDEN if column == "hidden_by_user_at" else _VISIBLE]
+        rows = self._keyset("dossiers", "number", clauses, keyset)
+        return [DossierRecord.of(row) for row in rows]
+
+    def deleted_page(self, keyset: Keyset) -> list[DeletedRecord]:
+        """``deletedDossiers``: ``DeletedDossier`` rows by ``(deleted_at, id)``."""
+        return [DeletedRecord.of(row) for row in self._keyset("deleted_dossiers", "id", [], keyset)]
+
+    def _keyset(self, table: str, key: str, clauses: list[str], keyset: Keyset) -> list[sqlite3.Row]:
+        column = keyset.column
+        params = list[object]()
         if keyset.since is not None:
             clauses.append(f"{column} >= ?")
             params.append(keyset.since)
@@ -49,18 +71,29 @@ class Reader:
             clauses.append("state = ?")
             params.append(keyset.state)
         if keyset.after is not None:
-            clauses.append(f"({column}, number) > (?, ?)")
+            clauses.append(f"({column}, {key}) > (?, ?)")
             params.extend(keyset.after)
         if keyset.before is not None:
-            clauses.append(f"({column}, number) < (?, ?)")
+            clauses.append(f"({column}, {key}) < (?, ?)")
             params.extend(keyset.before)
         direction = "DESC" if keyset.descending else "ASC"
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         query = (
-            f"SELECT * FROM dossiers WHERE {' AND '.join(clauses)}"
-            f" ORDER BY {column} {direction}, number {direction} LIMIT ?"
+            f"SELECT * FROM {table}{where}"
+            f" ORDER BY {column} {direction}, {key} {direction} LIMIT ?"
         )
-        rows = self.connection.execute(query, [*params, keyset.limit]).fetchall()
-        return [DossierRecord.of(row) for row in rows]
+        return self.connection.execute(query, [*params, keyset.limit]).fetchall()
+
+    def token(self, token: str) -> TokenRecord | None:
+        row = self.connection.execute("SELECT * FROM tokens WHERE token = ?", (token,)).fetchone()
+        return None if row is None else TokenRecord.of(row)
+
+    def groupe_members(self) -> dict[int, list[str]]:
+        members: dict[int, list[str]] = {}
+        for row in self.connection.execute(
+                "SELECT groupe, instructeur_id FROM groupe_members ORDER BY groupe, instructeur_id"):
+            members.setdefault(int(row[0]), []).append(str(row[1]))
+        return members
 
     def fault(self) -> Fault:
         row = self.connection.execute(

@@ -27,6 +27,9 @@ STATE_LABELS: dict[str, str] = {
 }
 
 INSTRUCTEUR_FORBIDDEN = "L’instructeur n’a pas les droits d’accès à ce dossier"
+SIRET_DEGRADED = ("Les informations du SIRET du dossier ne sont pas complètes. Veuillez réessayer "
+                  "plus tard.")
+READ_ONLY_TOKEN = "Le jeton utilisé est configuré seulement en lecture"  # base_mutation.rb#L9-L15
 PENDING_CORRECTION = "Le dossier est en attente de correction"
 CORRECTION_ALREADY_PENDING = "Une demande de correction est déjà en attente sur ce dossier"
 EMPTY_MESSAGE = "Votre message ne peut être vide"
@@ -37,6 +40,10 @@ def already(state: str) -> str:
 
 
 def passer_en_instruction_error(dossier: DossierRecord, pending_correction: bool) -> str | None:
+    """The stand-in models a démarche with the ``blocking_pending_correction`` feature on
+    (``Dossier#blocked_with_pending_correction?``, app/models/dossier.rb#L562-L564); without it
+    the platform would pass the dossier and resolve the correction. The service cancels a
+    pending correction first, which is right either way."""
     if dossier.state != EN_CONSTRUCTION:
         return already(dossier.state)
     if pending_correction:
@@ -44,9 +51,16 @@ def passer_en_instruction_error(dossier: DossierRecord, pending_correction: bool
     return None
 
 
-def terminer_error(dossier: DossierRecord) -> str | None:
-    """accepter, refuser and classer sans suite all start from ``en_instruction``."""
-    return None if dossier.state == EN_INSTRUCTION else already(dossier.state)
+def terminer_error(dossier: DossierRecord, annotations_missing: bool) -> str | None:
+    """accepter, refuser and classer sans suite (app/graphql/mutations/dossier_accepter.rb#L32-L38):
+    from ``en_instruction`` only, and only when ``Dossier#can_terminer?`` (app/models/dossier.rb
+    #L540-L545): no SIRET in degraded mode, no required private annotation left empty. The
+    second refusal reads, misleadingly, "Le dossier est déjà en instruction"."""
+    if dossier.state == EN_INSTRUCTION and dossier.siret_degraded:
+        return SIRET_DEGRADED
+    if dossier.state != EN_INSTRUCTION or annotations_missing:
+        return already(dossier.state)
+    return None
 
 
 def correction_error(dossier: DossierRecord, pending_correction: bool) -> str | None:
@@ -58,8 +72,10 @@ def correction_error(dossier: DossierRecord, pending_correction: bool) -> str | 
     return None
 
 
-def instructeur_error(instructeur_id: str, allowed_id: str) -> str | None:
-    return None if instructeur_id == allowed_id else INSTRUCTEUR_FORBIDDEN
+def instructeur_error(instructeur_id: str, members: list[str]) -> str | None:
+    """The instructeur must belong to the dossier's groupe (``instructeur.dossiers.exists?``,
+    app/graphql/mutations/base_mutation.rb#L49-L55)."""
+    return None if instructeur_id in members else INSTRUCTEUR_FORBIDDEN
 
 
 def annotation_not_found(annotation_id: str) -> str:

@@ -14,11 +14,14 @@ from pathlib import Path
 
 from standins.platform.reads import Reader
 from standins.platform.records import (
+    DeletedRecord,
     DossierRecord,
     Fault,
     Keyset,
     MessageRecord,
     MutationRecord,
+    NotificationRecord,
+    TokenRecord,
     TraitementRecord,
 )
 from standins.platform.writes import Writer
@@ -39,7 +42,41 @@ CREATE TABLE IF NOT EXISTS dossiers (
     champs_updated_at INTEGER NOT NULL,
     annotations_updated_at INTEGER NOT NULL,
     deleted_at INTEGER,
-    deleted_reason TEXT
+    deleted_reason TEXT,
+    hidden_by_user_at INTEGER,
+    hidden_reason TEXT,
+    groupe INTEGER NOT NULL DEFAULT 1,
+    bad_data INTEGER NOT NULL DEFAULT 0,
+    siret_degraded INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS deleted_dossiers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    number INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    deleted_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dossier_number INTEGER NOT NULL,
+    to_email TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    forwarded INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY,
+    expires_at INTEGER,
+    networks TEXT,
+    requires_ip_filtering INTEGER NOT NULL DEFAULT 1,
+    write_access INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS groupe_members (
+    groupe INTEGER NOT NULL,
+    instructeur_id TEXT NOT NULL,
+    PRIMARY KEY (groupe, instructeur_id)
 );
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -78,7 +115,15 @@ CREATE INDEX IF NOT EXISTS dossiers_updated ON dossiers (updated_at, number);
 CREATE INDEX IF NOT EXISTS messages_dossier ON messages (dossier_number, id);
 CREATE INDEX IF NOT EXISTS traitements_dossier ON traitements (dossier_number, id);
 CREATE INDEX IF NOT EXISTS mutations_dossier ON mutations (dossier_number, id);
+CREATE INDEX IF NOT EXISTS deleted_dossiers_at ON deleted_dossiers (deleted_at, id);
+CREATE INDEX IF NOT EXISTS notifications_dossier ON notifications (dossier_number, id);
 """
+# Columns added since the first release of the stand-in: an older ``var/platform.db`` gets them.
+_ADDED_COLUMNS = {
+    "hidden_by_user_at": "INTEGER", "hidden_reason": "TEXT",
+    "groupe": "INTEGER NOT NULL DEFAULT 1", "bad_data": "INTEGER NOT NULL DEFAULT 0",
+    "siret_degraded": "INTEGER NOT NULL DEFAULT 0",
+}
 
 
 class PlatformStore:
@@ -87,7 +132,11 @@ class PlatformStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")
+            known = {row[1] for row in connection.execute("PRAGMA table_info(dossiers)")}
             connection.executescript(_SCHEMA)
+            for column, kind in _ADDED_COLUMNS.items():
+                if known and column not in known:
+                    connection.execute(f"ALTER TABLE dossiers ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -148,3 +197,28 @@ class PlatformStore:
     def fault(self) -> Fault:
         with self._connect() as connection:
             return Reader(connection).fault()
+
+    def deleted_page(self, keyset: Keyset) -> list[DeletedRecord]:
+        with self._connect() as connection:
+            return Reader(connection).deleted_page(keyset)
+
+    def notifications(self, number: int | None = None) -> list[NotificationRecord]:
+        query, params = "SELECT * FROM notifications", tuple[int, ...]()
+        if number is not None:
+            query, params = query + " WHERE dossier_number = ?", (number,)
+        with self._connect() as connection:
+            rows = connection.execute(query + " ORDER BY id", params).fetchall()
+        return [NotificationRecord.of(row) for row in rows]
+
+    def tokens(self) -> list[TokenRecord]:
+        with self._connect() as connection:
+            rows = connection.execute("SELECT * FROM tokens ORDER BY token").fetchall()
+        return [TokenRecord.of(row) for row in rows]
+
+    def token(self, token: str) -> TokenRecord | None:
+        with self._connect() as connection:
+            return Reader(connection).token(token)
+
+    def groupe_members(self) -> dict[int, list[str]]:
+        with self._connect() as connection:
+            return Reader(connection).groupe_members()

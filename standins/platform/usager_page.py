@@ -4,7 +4,8 @@
 (no JavaScript); posting it files or edits the dossier as the applicant would on the
 platform, through ``usager.deposer`` / ``usager.modifier``, so an edit resolves a pending
 correction request and moves ``dateDerniereModification`` like the JSON endpoints do.
-After a successful post the browser is redirected (303) back to the dossier's page.
+After a successful post the browser is redirected (303) back to the dossier's page. A dossier
+en construction can be deleted from its page, and restored from it until the purge.
 """
 
 from __future__ import annotations
@@ -67,13 +68,37 @@ def usager_router(platform: Platform) -> APIRouter:
         return RedirectResponse(f"/_standin/dossiers/{number}/usager?depose=1", status_code=303)
 
     @router.get("/dossiers/{number}/usager", response_class=HTMLResponse)
-    def dossier_page(number: int, depose: bool = False, enregistre: bool = False) -> Response:
+    def dossier_page(number: int, depose: bool = False, enregistre: bool = False,
+                     restaure: bool = False) -> Response:
         record = platform.store.dossier(number)
         if record is None or record.deleted_at is not None:
             return _not_found()
+        if record.hidden_for_administration:
+            return HTMLResponse(_deleted_page(record))
         notice = ("Votre dossier a été déposé." if depose
-                  else "Vos modifications ont été enregistrées." if enregistre else None)
+                  else "Vos modifications ont été enregistrées." if enregistre
+                  else "Votre dossier a été restauré." if restaure else None)
         return HTMLResponse(_dossier_page(platform, record, notice=notice))
+
+    @router.post("/dossiers/{number}/usager/supprimer")
+    def delete(number: int) -> Response:
+        try:
+            usager.supprimer(platform, number)
+        except usager.DossierNotFound:
+            return _not_found()
+        except usager.DossierNotEditable as error:
+            record = platform.store.dossier(number)
+            assert record is not None
+            return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=409)
+        return RedirectResponse(f"/_standin/dossiers/{number}/usager", status_code=303)
+
+    @router.post("/dossiers/{number}/usager/restaurer")
+    def restore(number: int) -> Response:
+        try:
+            usager.restaurer(platform, number)
+        except usager.DossierNotFound:
+            return _not_found()
+        return RedirectResponse(f"/_standin/dossiers/{number}/usager?restaure=1", status_code=303)
 
     @router.post("/dossiers/{number}/usager")
     async def edit_dossier(number: int, request: Request) -> Response:
@@ -98,6 +123,17 @@ def usager_router(platform: Platform) -> APIRouter:
 def _not_found() -> HTMLResponse:
     content = "<p>Ce dossier n’existe pas ou a été supprimé.</p>"
     return HTMLResponse(_PAGE.format(title="Dossier introuvable", content=content), status_code=404)
+
+
+def _deleted_page(record: DossierRecord) -> str:
+    assert record.hidden_by_user_at is not None
+    until = record.hidden_by_user_at + int(usager.RESTORE_WINDOW.total_seconds() * 1_000_000)
+    content = (f"<p>Vous avez supprimé ce dossier le {_date(record.hidden_by_user_at)}. Il reste "
+               f"dans votre corbeille jusqu’au {_date(until)} : vous pouvez le restaurer "
+               "jusque-là.</p>"
+               f'<form method="post" action="/_standin/dossiers/{record.number}/usager/restaurer">'
+               '<button type="submit">Restaurer le dossier</button></form>')
+    return _PAGE.format(title=f"Dossier n° {record.number} supprimé", content=content)
 
 
 def _new_page(platform: Platform, error: str | None = None) -> str:
@@ -136,7 +172,9 @@ def _dossier_page(platform: Platform, record: DossierRecord, notice: str | None 
             f'<h2>Votre dossier</h2><form method="post" action="/_standin/dossiers/{record.number}'
             '/usager" enctype="multipart/form-data">'
             + render_fields(platform.demarche, record.champs)
-            + '<button type="submit">Enregistrer les modifications</button></form>')
+            + '<button type="submit">Enregistrer les modifications</button></form>'
+            f'<form method="post" action="/_standin/dossiers/{record.number}/usager/supprimer">'
+            '<button type="submit">Supprimer le dossier</button></form>')
     else:
         parts.append(f"<p>Le dossier n’est plus modifiable : il est {escape(state)}.</p>")
     return _PAGE.format(title=f"Dossier n° {record.number}", content="\n".join(parts))

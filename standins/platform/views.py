@@ -21,18 +21,28 @@ def profile(profile_type: str, key: int | str, email: str) -> dict[str, Any]:
     return {"id": encode_id(profile_type, key), "email": email}
 
 
-def instructeur(platform: Platform) -> dict[str, Any]:
-    return {"id": platform.instructeur_id, "email": platform.instructeur_email}
+def instructeur(platform: Platform, instructeur_id: str | None = None) -> dict[str, Any]:
+    instructeur_id = instructeur_id or platform.instructeur_id
+    email = (platform.instructeur_email if instructeur_id == platform.instructeur_id
+             else f"instructeur-{instructeur_id[:8].lower()}@demarche.localhost")
+    return {"id": instructeur_id, "email": email}
 
 
-def groupe_instructeur(platform: Platform) -> dict[str, Any]:
+def groupe_instructeur(platform: Platform, number: int = 1) -> dict[str, Any]:
+    """A groupe and its members (the members change through ``/_standin/groupes``)."""
+    groupe = next((g for g in platform.demarche.groupes if g.number == number), None)
+    members = platform.store.groupe_members().get(number, [])
     return {
-        "id": encode_id("GroupeInstructeur", 1),
-        "number": 1,
-        "label": "défaut",
+        "id": encode_id("GroupeInstructeur", number),
+        "number": number,
+        "label": groupe.label if groupe else "défaut",
         "closed": False,
-        "instructeurs": [instructeur(platform)],
+        "instructeurs": [instructeur(platform, member) for member in members],
     }
+
+
+def groupe_instructeurs(platform: Platform) -> list[dict[str, Any]]:
+    return [groupe_instructeur(platform, g.number) for g in platform.demarche.groupes]
 
 
 def descriptor(champ: ChampDefinition) -> dict[str, Any]:
@@ -41,7 +51,7 @@ def descriptor(champ: ChampDefinition) -> dict[str, Any]:
         "id": champ.id,
         "label": champ.label,
         "description": None,
-        "required": False,
+        "required": champ.required,
         "type": champ.type_de_champ,
         "champDescriptors": None,
         "condition": None,
@@ -74,7 +84,7 @@ def demarche_descriptor(platform: Platform) -> dict[str, Any]:
         "datePublication": api_datetime(PUBLISHED_AT),
         "dateDerniereModification": api_datetime(PUBLISHED_AT),
         "dureeConservationDossiers": 12,
-        "dossiersCount": lambda: sum(1 for d in platform.store.dossiers() if d.deleted_at is None),
+        "dossiersCount": lambda: sum(1 for d in platform.store.dossiers() if d.visible),
         "forIndividual": True,
         "opendata": False,
         "revision": lambda: revision(platform),

@@ -7,23 +7,32 @@ from typing import Any
 
 from standins.platform.clock import wall_clock_us
 from standins.platform.reads import Reader
-from standins.platform.records import EN_CONSTRUCTION, EN_INSTRUCTION, Fault, MessageRecord
+from standins.platform.records import (
+    EN_CONSTRUCTION,
+    EN_INSTRUCTION,
+    DossierRecord,
+    Fault,
+    MessageRecord,
+    TokenRecord,
+)
 
 
 class Writer(Reader):
     def tick(self) -> int:
         """Now, strictly after every instant already stored, so the keyset order is total."""
         latest = self.connection.execute(
-            "SELECT MAX(COALESCE(MAX(updated_at), 0), COALESCE(MAX(deleted_at), 0)) FROM dossiers"
+            "SELECT MAX(COALESCE(MAX(updated_at), 0), COALESCE(MAX(deleted_at), 0),"
+            " COALESCE(MAX(hidden_by_user_at), 0)) FROM dossiers"
         ).fetchone()[0]
         return max(wall_clock_us(), int(latest) + 1)
 
-    def insert_dossier(self, usager_email: str, champs: dict[str, Any], now: int) -> int:
+    def insert_dossier(self, usager_email: str, champs: dict[str, Any], now: int,
+                       groupe: int = 1) -> int:
         cursor = self.connection.execute(
             "INSERT INTO dossiers (state, usager_email, champs, depose_at, updated_at,"
-            " en_construction_at, champs_updated_at, annotations_updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (EN_CONSTRUCTION, usager_email, json.dumps(champs), now, now, now, now, now),
+            " en_construction_at, champs_updated_at, annotations_updated_at, groupe)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (EN_CONSTRUCTION, usager_email, json.dumps(champs), now, now, now, now, now, groupe),
         )
         number = int(cursor.lastrowid or 0)
         self.add_traitement(number, EN_CONSTRUCTION, "depose", now)
@@ -56,11 +65,64 @@ class Writer(Reader):
     def touch(self, number: int, now: int) -> None:
         self.connection.execute("UPDATE dossiers SET updated_at = ? WHERE number = ?", (now, number))
 
-    def mark_deleted(self, number: int, reason: str, now: int) -> None:
+    def hide(self, number: int, reason: str, now: int) -> None:
+        """``Dossier#hide_and_keep_track!`` by the applicant (app/models/dossier.rb#L893-L901)."""
+        self.connection.execute(
+            "UPDATE dossiers SET hidden_by_user_at = ?, hidden_reason = ?, updated_at = ?"
+            " WHERE number = ?", (now, reason, now, number))
+
+    def restore(self, number: int, now: int) -> None:
+        """``Dossier#restore`` by the applicant (#L920-L940): an update, so ``updated_at`` moves."""
+        self.connection.execute(
+            "UPDATE dossiers SET hidden_by_user_at = NULL, hidden_reason = NULL, updated_at = ?"
+            " WHERE number = ?", (now, number))
+
+    def purge(self, record: DossierRecord, reason: str, now: int) -> None:
+        """``Dossier#purge_discarded`` (#L1044-L1052): a ``DeletedDossier`` row, then the dossier
+        is gone. ``DeletedDossier.create_from_dossier`` back-dates ``deleted_at`` to the
+        applicant's deletion (app/models/deleted_dossier.rb#L29-L36)."""
+        hidden = record.hidden_by_user_at if record.state == EN_CONSTRUCTION else None
+        self.connection.execute(
+            "INSERT INTO deleted_dossiers (number, state, reason, deleted_at) VALUES (?, ?, ?, ?)",
+            (record.number, record.state, reason, hidden or now))
         self.connection.execute(
             "UPDATE dossiers SET deleted_at = ?, deleted_reason = ? WHERE number = ?",
-            (now, reason, number),
-        )
+            (now, reason, record.number))
+
+    def set_flags(self, number: int, **flags: bool) -> None:
+        for name in ("bad_data", "siret_degraded"):
+            if name in flags:
+                self.connection.execute(f"UPDATE dossiers SET {name} = ? WHERE number = ?",
+                                        (int(flags[name]), number))
+
+    def add_notification(self, number: int, to_email: str, kind: str, subject: str, body: str,
+                         now: int) -> None:
+        self.connection.execute(
+            "INSERT INTO notifications (dossier_number, to_email, kind, subject, body, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (number, to_email, kind, subject, body, now))
+
+    def save_token(self, token: TokenRecord) -> None:
+        self.connection.execute(
+            "INSERT INTO tokens (token, expires_at, networks, requires_ip_filtering, write_access)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (token) DO UPDATE SET expires_at ="
+            " excluded.expires_at, networks = excluded.networks, requires_ip_filtering ="
+            " excluded.requires_ip_filtering, write_access = excluded.write_access",
+            (token.token, token.expires_at,
+             None if token.networks is None else json.dumps(token.networks),
+             int(token.requires_ip_filtering), int(token.write_access)))
+
+    def delete_token(self, token: str) -> None:
+        self.connection.execute("DELETE FROM tokens WHERE token = ?", (token,))
+
+    def set_member(self, groupe: int, instructeur_id: str, member: bool) -> None:
+        if member:
+            self.connection.execute(
+                "INSERT OR IGNORE INTO groupe_members (groupe, instructeur_id) VALUES (?, ?)",
+                (groupe, instructeur_id))
+        else:
+            self.connection.execute(
+                "DELETE FROM groupe_members WHERE groupe = ? AND instructeur_id = ?",
+                (groupe, instructeur_id))
 
     def add_traitement(
         self,

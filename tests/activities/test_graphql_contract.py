@@ -19,6 +19,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     InlineFragmentNode,
+    NoDeprecatedCustomRule,
     OperationDefinitionNode,
     SelectionSetNode,
     build_schema,
@@ -81,6 +82,13 @@ def test_operation_is_valid_against_the_platform_schema(path: Path) -> None:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     assert len(operations) == 1, "one operation per file: the client sends the whole file"
     assert depth(document) <= PLATFORM_MAX_DEPTH
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
+def test_operation_selects_no_deprecated_field(path: Path) -> None:
+    """``Traitement.state`` and ``Dossier.revision`` are deprecated: ``event``, ``demarche.revision``."""
+    errors = validate(schema(), parse(path.read_text(encoding="utf-8")), [NoDeprecatedCustomRule])
+    assert errors == [], [e.message for e in errors]
 
 
 def test_a_wrong_field_fails_validation() -> None:

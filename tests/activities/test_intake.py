@@ -21,11 +21,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from activities import intake as intake_module
+from activities.alerts import AdminAlerts
 from activities.intake import IntakeActivities, SyncReport
+from activities.mail.activities import MailActivities
 from activities.platform.client import DsClient
 from api.temporal import interceptors
 from core.domain.procedure import DossierChanged, DossierInput
 from core.ids import DOSSIER_CHANGED_SIGNAL, DOSSIER_WORKFLOW, dossier_workflow_id
+from core.links import LinkSigner
 from core.mapping import load_mapping
 from tests.activities.standin import run
 from tests.support import CONVERTER, FAST_POLICY, TOKEN, Stack, stack
@@ -68,8 +71,10 @@ class Intake:
 async def intake(tmp_path: Path, dev_env: WorkflowEnvironment) -> AsyncIterator[Intake]:
     async with stack(tmp_path) as s:
         ds = DsClient(s.res.http, s.settings.platform.graphql_url, TOKEN)
+        mail = MailActivities(s.settings.smtp, s.res.db, LinkSigner.from_settings(s.settings.links),
+                              s.settings.api.public_base_url)
         activities = IntakeActivities(ds, dev_env.client, s.res.db, f"idle-{uuid.uuid4()}",
-                                      FAST_POLICY, load_mapping())
+                                      FAST_POLICY, load_mapping(), AdminAlerts(mail, s.res.db))
         helper = Intake(s, dev_env.client, activities, set())
         try:
             yield helper
@@ -142,22 +147,60 @@ async def test_a_dossier_changed_three_times_is_one_workflow_with_three_notices(
     assert dates == sorted(dates)  # type: ignore[type-var]
 
 
-async def test_a_deleted_dossier_gets_a_deleted_notice(intake: Intake) -> None:
+async def test_an_applicants_deletion_is_told_at_once_and_a_restoration_too(
+        intake: Intake) -> None:
+    """The applicant's deletion only hides the dossier (``pendingDeletedDossiers``); restoring
+    it moves ``updated_at``, so it comes back through ``dossiers``."""
     kept, deleted = await intake.stack.file(0), await intake.stack.file(1)
     await intake.sync()
 
-    r = await intake.stack.platform.delete(f"/_standin/dossiers/{deleted}")
-    r.raise_for_status()
+    (await intake.stack.platform.delete(f"/_standin/dossiers/{deleted}")).raise_for_status()
+    report = await intake.sync()
+
+    assert (report.hidden, report.deleted) == (1, 0)
+    notices = await intake.notices(deleted)
+    assert [(n.hidden, n.deleted) for n in notices] == [(False, False), (True, False)]
+    assert [n.hidden for n in await intake.notices(kept)] == [False]
+    assert (await intake.sync()).hidden == 0  # still listed, not told twice
+
+    (await intake.stack.platform.post(f"/_standin/dossiers/{deleted}/restore")).raise_for_status()
+    report = await intake.sync()
+    assert (report.changed, report.dispatched) == (1, 1)
+    assert [(n.hidden, n.deleted) for n in await intake.notices(deleted)] == [
+        (False, False), (True, False), (False, False)]
+
+
+async def test_the_purge_is_told_as_a_deletion(intake: Intake) -> None:
+    number = await intake.stack.file(0)
+    await intake.sync()
+    (await intake.stack.platform.delete(f"/_standin/dossiers/{number}")).raise_for_status()
+    await intake.sync()
+
+    purged = await intake.stack.platform.post("/_standin/purge", json={"older_than_seconds": 0})
+    assert purged.json()["purged"] == [number]
     report = await intake.sync()
 
     assert report.deleted == 1
-    notices = await intake.notices(deleted)
-    assert [n.deleted for n in notices] == [False, True]
-    assert [n.deleted for n in await intake.notices(kept)] == [False]
+    assert [(n.hidden, n.deleted) for n in await intake.notices(number)] == [
+        (False, False), (True, False), (False, True)]
+    assert (await intake.sync()).deleted == 0  # re-read (back-dated rows), not told twice
 
-    # The deletion stays listed by the platform; it is not notified twice.
-    assert (await intake.sync()).deleted == 0
-    assert len(await intake.notices(deleted)) == 2
+
+async def test_101_deletions_are_all_seen(intake: Intake) -> None:
+    """More than one page (100) of each list, with its own cursor."""
+    numbers = [await intake.stack.file(i % 2) for i in range(101)]
+    assert (await intake.sync()).dispatched == 101
+    for number in numbers:
+        (await intake.stack.platform.delete(f"/_standin/dossiers/{number}")).raise_for_status()
+
+    assert (await intake.sync()).hidden == 101
+    await intake.stack.platform.post("/_standin/purge", json={"older_than_seconds": 0})
+    report = await intake.sync()
+
+    assert report.deleted == 101
+    for number in numbers:
+        assert [(n.hidden, n.deleted) for n in (await intake.notices(number))[1:]] == [
+            (True, False), (False, True)]
 
 
 async def test_a_deletion_of_a_dossier_never_seen_starts_nothing(intake: Intake) -> None:

@@ -1,5 +1,9 @@
 """How platform failures reach Temporal: what is retried, after how long, and what is not.
 
+Only a refusal retrying cannot cure is non-retryable (and parks the dossier); the token, the
+network, our configuration, outages and the rate limit are retried; a dossier the platform no
+longer shows is ``DossierNotFound``, which the workflow handles (restored or withdrawn).
+
 One attempt of an activity (``ActivityEnvironment``) shows the error Temporal receives; the
 probe workflow on the dev server shows Temporal's retries ending in success once the stand-in's
 injected faults are used up.
@@ -27,7 +31,7 @@ from core.domain.dossier import PlatformState
 from core.domain.procedure import Outcome
 from standins.platform import DEFAULT_INSTRUCTEUR_ID
 from tests.activities.probe import PlatformProbe
-from tests.activities.standin import STRANGER, StandIn, failure, run
+from tests.activities.standin import STRANGER, TOKEN, StandIn, failure, run
 from tests.api.site import free_port, serve
 
 
@@ -36,22 +40,24 @@ def assert_retryable(error: ApplicationError, kind: str) -> None:
     assert error.non_retryable is False
 
 
-def assert_permanent(error: ApplicationError, message: str) -> None:
-    assert error.type == "PlatformRejected"
+def assert_permanent(error: ApplicationError, message: str, kind: str = "PlatformRejected") -> None:
+    assert error.type == kind
     assert error.non_retryable is True
     assert error.message == message  # the platform's own words, shown to admins in the UI
 
 
 # ------------------------------------------------------------------ 429: rate limited
 
-async def test_429_is_retried_after_retry_after(standin: StandIn) -> None:
+async def test_429_is_retried_when_the_window_resets(standin: StandIn) -> None:
+    """The platform sends ``RateLimit-Reset`` (an epoch) and no ``Retry-After``."""
     number = await standin.file()
     await standin.fault(status=429, count=1, retry_after=7)
 
     error = await failure(standin.activities().passer_en_instruction, number)
 
     assert_retryable(error, "PlatformRateLimited")
-    assert error.next_retry_delay == timedelta(seconds=7)
+    assert error.next_retry_delay is not None
+    assert timedelta(seconds=6) <= error.next_retry_delay <= timedelta(seconds=8)
     assert await standin.mutations(number) == []
     # The next attempt goes through.
     assert await run(standin.activities().passer_en_instruction, number) == "en_instruction"
@@ -102,14 +108,14 @@ async def served(platform: StandIn) -> AsyncIterator[str]:
 
 async def test_a_slow_answer_times_out_and_is_retried(standin: StandIn) -> None:
     number = await standin.file()
-    async with served(standin) as base, httpx.AsyncClient(timeout=0.2) as impatient:
+    async with served(standin) as base, httpx.AsyncClient(timeout=1.0) as impatient:
         acts = standin.activities(ds=standin.ds(http=impatient, url=f"{base}/api/v2/graphql"))
-        await standin.fault(delay_ms=1000, count=1)  # slow, then a normal answer
+        await standin.fault(delay_ms=4000, count=1)  # slow, then a normal answer
 
         started = time.monotonic()
         error = await failure(acts.passer_en_instruction, number)
 
-        assert time.monotonic() - started < 0.9
+        assert time.monotonic() - started < 3.5  # gave up at the client's timeout, well before
         assert_retryable(error, "PlatformUnavailable")
         assert "Timeout" in error.message
         assert await run(acts.passer_en_instruction, number) == "en_instruction"
@@ -125,16 +131,65 @@ async def test_an_unreachable_platform_is_retried(standin: StandIn) -> None:
     assert "ConnectError" in error.message
 
 
-# ------------------------------------------------------------------ permanent errors
+# ------------------------------------------- the token and the configuration: retried
 
-async def test_an_instructeur_without_access_is_permanent(standin: StandIn) -> None:
+async def test_an_instructeur_without_access_is_retried(standin: StandIn) -> None:
+    """Adding the instructeur to the dossier's groupe cures it: retried, with an alert."""
     number = await standin.file()
 
     error = await failure(standin.activities(instructeur_id=STRANGER).passer_en_instruction,
                           number)
 
-    assert_permanent(error, "L’instructeur n’a pas les droits d’accès à ce dossier")
+    assert_retryable(error, "PlatformConfiguration")
+    assert error.message == "L’instructeur n’a pas les droits d’accès à ce dossier"
     assert (await standin.state(number))["state"] == "en_construction"
+
+
+async def test_an_instructeur_id_the_platform_does_not_know_is_configuration(
+        standin: StandIn) -> None:
+    """A mutation's ``not_found`` names its payload: after a fresh read of the dossier, the
+    activity tells an unknown instructeur from a dossier deleted meanwhile."""
+    number = await standin.file()
+
+    error = await failure(standin.activities(instructeur_id="pas-un-id").passer_en_instruction,
+                          number)
+
+    assert_retryable(error, "PlatformConfiguration")
+    assert "PTCE_PLATFORM__INSTRUCTEUR_ID" in error.message
+
+
+@pytest.mark.parametrize(("change", "status", "message"), [
+    ({"expired": True}, 401, "Token expired"),
+    ({"networks": ["10.0.0.0/8"]}, 403, "Request issued from a forbidden network. Add 127.0.0.1/32"
+                                        " to your allowed adresses in your /profil"),
+])
+async def test_an_expired_token_or_a_forbidden_network_is_retried(
+        standin: StandIn, change: dict[str, object], status: int, message: str) -> None:
+    number = await standin.file()
+    r = await standin.http.post("/_standin/tokens", json={"token": TOKEN, **change})
+    r.raise_for_status()
+    raw = await standin.http.post("/api/v2/graphql", headers={"Authorization": f"Bearer {TOKEN}"},
+                                  json={"query": "{ demarche(number: 1001) { number } }"})
+    assert raw.status_code == status  # the platform's status and body
+
+    error = await failure(standin.activities().fetch_dossier, number)
+
+    assert_retryable(error, "PlatformAuth")
+    assert error.message == message
+
+
+async def test_a_read_only_token_is_retried(standin: StandIn) -> None:
+    number = await standin.file()
+    (await standin.http.post("/_standin/tokens", json={"token": TOKEN, "write_access": False})
+     ).raise_for_status()
+
+    error = await failure(standin.activities().passer_en_instruction, number)
+
+    assert_retryable(error, "PlatformAuth")
+    assert error.message == "Le jeton utilisé est configuré seulement en lecture"
+
+
+# ------------------------------------------------------------------ permanent errors
 
 
 async def test_a_conflicting_decision_is_permanent(standin: StandIn) -> None:
@@ -162,14 +217,20 @@ async def test_a_mutation_in_the_wrong_state_is_rejected_with_the_platform_messa
     assert str(rejected.value) == "Le dossier est déjà en construction"
 
 
-async def test_an_unknown_dossier_and_a_wrong_token_are_permanent(standin: StandIn) -> None:
-    error = await failure(standin.activities().fetch_dossier, 999_999)
-    assert_permanent(error, "Dossier not found")
-
+async def test_a_deleted_dossier_is_not_found_and_a_wrong_token_is_retried(
+        standin: StandIn) -> None:
     number = await standin.file()
-    wrong_token = standin.activities(ds=standin.ds(token="jeton-expire"))
-    error = await failure(wrong_token.fetch_dossier, number)
-    assert_permanent(error, "Without a token, only persisted queries are allowed")
+    (await standin.http.delete(f"/_standin/dossiers/{number}")).raise_for_status()  # hidden
+    error = await failure(standin.activities().fetch_dossier, number)
+    assert error.type == "DossierNotFound" and error.non_retryable
+    error = await failure(standin.activities().passer_en_instruction, number)
+    assert error.type == "DossierNotFound"
+
+    other = await standin.file()
+    wrong_token = standin.activities(ds=standin.ds(token="jeton-inconnu"))
+    error = await failure(wrong_token.fetch_dossier, other)
+    assert_retryable(error, "PlatformAuth")
+    assert error.message == "Without a token, only persisted queries are allowed"
 
 
 # ------------------------------------------------- under Temporal's retries (dev server)
@@ -215,10 +276,11 @@ async def test_temporal_retries_500s_then_succeeds(dev_env: WorkflowEnvironment,
     assert await standin.mutations(number) == ["dossierPasserEnInstruction"]
 
 
-async def test_temporal_does_not_retry_a_permanent_error(dev_env: WorkflowEnvironment,
-                                                         standin: StandIn) -> None:
+async def test_temporal_does_not_retry_a_dossier_the_platform_no_longer_shows(
+        dev_env: WorkflowEnvironment, standin: StandIn) -> None:
     number = await standin.file()
-    async with probe_worker(dev_env, standin, instructeur_id=STRANGER) as worker:
+    (await standin.http.delete(f"/_standin/dossiers/{number}")).raise_for_status()
+    async with probe_worker(dev_env, standin) as worker:
         with pytest.raises(WorkflowFailureError) as failed:
             await probe(dev_env, worker, number)
 
@@ -226,7 +288,6 @@ async def test_temporal_does_not_retry_a_permanent_error(dev_env: WorkflowEnviro
     assert isinstance(activity_error, ActivityError)
     cause = activity_error.cause
     assert isinstance(cause, ApplicationError)
-    assert cause.non_retryable
-    assert cause.message == "L’instructeur n’a pas les droits d’accès à ce dossier"
+    assert cause.non_retryable and cause.type == "DossierNotFound"
     assert activity_error.retry_state is not None
     assert activity_error.retry_state.name == "NON_RETRYABLE_FAILURE"

@@ -174,8 +174,7 @@ async def test_the_webhook_wakes_the_sync_before_its_interval(
 
             assert response.status_code == 202
             await until(lambda: started(api.client, number), True)
-            # The dossier starts inside the second poll: its completion is recorded just after.
-            await until(lambda: polls(sync), 2)
+            await until(lambda: polls(sync), 2)  # the poll goes on to the deletion lists
             await sync.terminate("test over")
             await api.client.get_workflow_handle(dossier_workflow_id(number)).terminate("test over")
 

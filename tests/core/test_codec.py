@@ -64,6 +64,13 @@ def test_malformed_keys_are_refused(entry: str) -> None:
         parse_keys(_keys(entry))
 
 
+# The real démarche's ids (the stand-in's are refused in prod: tests/core/test_settings_platform.py).
+PROD_PLATFORM = {"graphql_url": "https://demarche.numerique.gouv.fr/api/v2/graphql",
+                 "instructeur_id": "SW5zdHJ1Y3RldXItNDI=", "demarche_number": 90210,
+                 "mapping_file": "/etc/ptce/demarche.json",
+                 "annotation_opinions_id": "Q2hhbXAtOTAx", "annotation_stage_id": "Q2hhbXAtOTAy"}
+
+
 def test_the_development_key_is_refused_in_prod(monkeypatch: pytest.MonkeyPatch) -> None:
     env = strong_env()
     with pytest.raises(ValueError, match="PTCE_CODEC__KEYS: key 'dev' is the development key"):

@@ -38,7 +38,8 @@ async def page(http: httpx.AsyncClient, number: int) -> httpx.Response:
 
 
 async def form_of(http: httpx.AsyncClient, number: int) -> Form:
-    [form] = forms((await page(http, number)).text)
+    """The dossier's edit form (the page also has the one-button deletion form)."""
+    [form] = [f for f in forms((await page(http, number)).text) if f.action.endswith("/usager")]
     return form
 
 
@@ -183,7 +184,10 @@ async def test_answers_are_escaped(client: httpx.AsyncClient) -> None:
 async def test_unknown_or_deleted_dossier_is_a_french_404(client: httpx.AsyncClient) -> None:
     assert (await page(client, 404)).status_code == 404
     number = await deposer(client)
-    await client.delete(f"/_standin/dossiers/{number}")
+    await client.post(f"/_standin/dossiers/{number}/usager/supprimer")
+    hidden = await page(client, number)  # the applicant's trash: restorable for two weeks
+    assert hidden.status_code == 200 and "Restaurer le dossier" in hidden.text
+    await client.post("/_standin/purge", json={"older_than_seconds": 0})
     gone = await page(client, number)
     assert gone.status_code == 404
     assert "Ce dossier n’existe pas ou a été supprimé." in gone.text

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import socket
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ from standins.platform import DEFAULT_INSTRUCTEUR_ID, create_app
 TOKEN = "jeton-de-test"
 DEMARCHE = 1001
 OPERATIONS = Path(__file__).parents[2] / "activities" / "platform" / "graphql"
-AVIS_CRA = base64.b64encode(b"Annotation-201").decode()
-ETAPE = base64.b64encode(b"Annotation-202").decode()
+AVIS_CRA = base64.b64encode(b"Champ-201").decode()
+ETAPE = base64.b64encode(b"Champ-202").decode()
 
 FIELDS: dict[str, Any] = {
     "project_name": "PTCE de la vallée de la Rance",
@@ -120,7 +121,11 @@ async def test_every_client_operation_runs_against_the_standin(client: httpx.Asy
 
     runs: list[tuple[str, dict[str, Any]]] = [
         ("get_dossier.graphql", {"dossierNumber": accepted}),
+        ("get_dossier_annotations.graphql", {"dossierNumber": accepted}),
         ("dossiers_updated_since.graphql", {"demarcheNumber": DEMARCHE, "updatedSince": "2020-01-01"}),
+        ("pending_deleted_dossiers.graphql", {"demarcheNumber": DEMARCHE}),
+        ("deleted_dossiers.graphql", {"demarcheNumber": DEMARCHE}),
+        ("check_demarche.graphql", {"demarcheNumber": DEMARCHE}),
         ("passer_en_instruction.graphql", mutation_input(accepted)),
         ("passer_en_instruction.graphql", mutation_input(refused)),
         ("passer_en_instruction.graphql", mutation_input(dropped)),
@@ -142,11 +147,15 @@ async def test_every_client_operation_runs_against_the_standin(client: httpx.Asy
         for payload in result.values():
             assert payload is not None, filename
             assert payload.get("errors") is None, (filename, payload)
-    assert {filename for filename, _ in runs} == {path.name for path in OPERATIONS.glob("*.graphql")}
+    # The write-access probe of ``ptce platform check`` names a dossier that cannot exist.
+    probe = await gql(client, operation("check_write_access.graphql"), mutation_input(0, annotations=[]))
+    assert probe.json()["errors"][0]["extensions"]["code"] == "not_found"
+    assert {filename for filename, _ in runs} | {"check_write_access.graphql"} == {
+        path.name for path in OPERATIONS.glob("*.graphql")}
 
     dossier = await get_dossier(client, accepted)
     assert dossier["state"] == "accepte"
-    assert [t["state"] for t in dossier["traitements"]] == ["en_construction", "en_instruction", "accepte"]
+    assert [t["event"] for t in dossier["traitements"]] == ["depose", "passe_en_instruction", "accepte"]
     assert dossier["traitements"][-1]["motivation"] == "Retenu par le comité"
     assert (await get_dossier(client, corrected))["dateDerniereCorrectionEnAttente"] is None
 
@@ -350,7 +359,7 @@ async def test_correction_flow(client: httpx.AsyncClient) -> None:
     assert dossier["state"] == "en_construction"
     assert dossier["dateDerniereCorrectionEnAttente"] is not None
     assert dossier["messages"][-1]["correction"] == {"reason": "incomplete", "dateResolution": None}
-    assert dossier["traitements"][-1]["state"] == "en_construction"
+    assert dossier["traitements"][-1]["event"] == "repasse_en_construction"
 
     twice = await mutate(client, "envoyer_message.graphql", number, body="Encore ?", correction="incorrect")
     assert twice["errors"] == [{"message": "Une demande de correction est déjà en attente sur ce dossier"}]
@@ -430,17 +439,18 @@ async def test_annotations_are_saved_one_by_one(client: httpx.AsyncClient) -> No
 
 async def test_deleted_dossiers_leave_the_list(client: httpx.AsyncClient) -> None:
     kept, deleted = await deposer(client), await deposer(client)
-    assert (await client.delete(f"/_standin/dossiers/{deleted}")).status_code == 200
+    removed = await client.delete(f"/_standin/dossiers/{deleted}", params={"reason": "expired"})
+    assert removed.status_code == 200 and removed.json()["outcome"] == "purged"
 
     page = await data(
         client,
         operation("dossiers_updated_since.graphql"),
         {"demarcheNumber": DEMARCHE, "updatedSince": None},
     )
-    demarche = page["demarche"]
-    assert [node["number"] for node in nodes(demarche["dossiers"])] == [kept]
-    gone = demarche["deletedDossiers"]["nodes"]
-    assert [(node["number"], node["reason"]) for node in gone] == [(deleted, "user_request")]
+    assert [node["number"] for node in nodes(page["demarche"]["dossiers"])] == [kept]
+    purged = await data(client, operation("deleted_dossiers.graphql"), {"demarcheNumber": DEMARCHE})
+    gone = nodes(purged["demarche"]["deletedDossiers"])
+    assert [(node["number"], node["reason"]) for node in gone] == [(deleted, "expired")]
     missing = await gql(client, operation("get_dossier.graphql"), {"dossierNumber": deleted})
     assert missing.json()["errors"][0]["extensions"]["code"] == "not_found"
 
@@ -453,7 +463,8 @@ async def test_faults_answer_like_the_rate_limiter(client: httpx.AsyncClient) ->
         assert throttled.status_code == 429
         assert throttled.headers["content-type"].startswith("text/plain")
         assert "Calm down, cowboy!" in throttled.text
-        assert throttled.headers["retry-after"] == "7"
+        assert "retry-after" not in throttled.headers  # the platform's responder sends none
+        assert 6 <= int(throttled.headers["ratelimit-reset"]) - time.time() <= 8
         assert throttled.headers["ratelimit-remaining"] == "0"
     assert (await gql(client, "{ demarche(number: 1001) { number } }")).status_code == 200
 

@@ -93,7 +93,7 @@ async def test_reset_to_admissibility_keeps_the_answers_and_sends_nothing_twice(
     assert len(keys) == len(set(keys))
     messages = await dev_stack.emails()
     assert all(c == 1 for c in Counter(m["message_id"] for m in messages).values())
-    assert len(await dev_stack.emails(subject="Accusé de réception")) == 1
+    assert await dev_stack.emails(subject="Accusé de réception") == []  # the platform's own
     assert len(await dev_stack.emails(subject="Avis de la CRA")) == 2  # one invitation each
     assert len(await dev_stack.emails(subject="Décision sur votre candidature")) == 1
     async with dev_stack.res.db.unit_of_work() as session:

@@ -112,7 +112,6 @@ CASES = {
     "fetch": (PlatformActivities, "fetch_dossier", lambda _: True),
     "snapshot": (StoreActivities, "save_snapshot", lambda _: True),
     "record": (StoreActivities, "save_record", lambda _: True),
-    "acknowledgement": (MailActivities, "send_email", lambda r: r.template == "acknowledgement"),
     "instruction": (PlatformActivities, "passer_en_instruction", lambda _: True),
     "cra-pair": (StoreActivities, "cra_pair", lambda _: True),
     "annotate": (PlatformActivities, "annotate", lambda _: True),

@@ -1,7 +1,8 @@
 """Process-level chaos: the embedded stack runs as separate processes (as ``make run`` does);
 the worker is killed with SIGKILL at random moments and restarted, the Temporal dev server is
-restarted, the SMTP sink is down for a few seconds and the platform answers 500, slowly, then
-429 with a Retry-After, all while 30 dossiers go from filing to decision.
+restarted, the SMTP sink is down for a few seconds, the platform answers 500, slowly, then 429,
+and the API token expires for a few seconds (401 "Token expired", then renewed), all while 30
+dossiers go from filing to decision.
 
 Every dossier finishes; every platform mutation is applied once; every email is delivered and
 none is sent twice under two identities. SMTP gives a sender no way to learn whether a message
@@ -109,6 +110,16 @@ async def _platform_trouble(platform: httpx.AsyncClient) -> None:
         await asyncio.sleep(lasting)
 
 
+async def _token_expiry(stack: ProcessStack, platform: httpx.AsyncClient) -> None:
+    """The API token expires (every call answers 401 "Token expired") for 3 s, then renewed."""
+    token = stack.settings().platform.token.get_secret_value()
+    (await platform.post("/_standin/tokens", json={"token": token, "expired": True})
+     ).raise_for_status()
+    await asyncio.sleep(3)
+    (await platform.post("/_standin/tokens", json={"token": token, "expired": False})
+     ).raise_for_status()
+
+
 async def _smtp_outage(stack: ProcessStack) -> None:
     """The SMTP sink disappears (connections refused) for 3 s, then comes back."""
     await asyncio.to_thread(stack.kill, "mailbox")
@@ -120,7 +131,7 @@ async def _havoc(stack: ProcessStack, platform: httpx.AsyncClient, rng: random.R
                  done: asyncio.Event) -> list[str]:
     """Each trouble once (the worker's SIGKILL several times), in a random order and rhythm."""
     events: list[str] = []
-    plan = ["worker"] * WORKER_KILLS + ["temporal", "smtp", "platform"]
+    plan = ["worker"] * WORKER_KILLS + ["temporal", "smtp", "platform", "token"]
     rng.shuffle(plan)
     for name in plan:
         await asyncio.sleep(rng.uniform(1.5, 5.0))
@@ -132,6 +143,8 @@ async def _havoc(stack: ProcessStack, platform: httpx.AsyncClient, rng: random.R
             await asyncio.to_thread(stack.restart, "temporal", signal.SIGTERM)
         elif name == "smtp":
             await _smtp_outage(stack)
+        elif name == "token":
+            await _token_expiry(stack, platform)
         else:
             await _platform_trouble(platform)
         events.append(name)

@@ -64,13 +64,14 @@ async def test_incomplete_dossier_corrected_in_time_goes_on(
                                     admissible(False, "Fin du test."))
         await handle.result()
 
-    request = await ts_stack.emails(to=QNI, subject="est incomplet")
-    assert len(request) == 1
-    assert "Statuts de la structure porteuse" in request[0]["text"]
-    assert "Mode de gouvernance" in request[0]["text"]
-    assert len(await ts_stack.emails(to=QNI, subject="Rappel")) == 1
+    # The request is the platform's: its email leads to the message listing the items.
+    assert await ts_stack.emails(to=QNI, subject="est incomplet") == []
+    assert [e["kind"] for e in await ts_stack.platform_emails(n)] == [
+        "en_construction", "pending_correction", "en_instruction"]
     platform = await ts_stack.dossier(n)
-    assert any("incomplet" in m["body"] for m in platform["messages"])
+    [request] = [m["body"] for m in platform["messages"] if "incomplet" in m["body"]]
+    assert "Statuts de la structure porteuse" in request and "Mode de gouvernance" in request
+    assert len(await ts_stack.emails(to=QNI, subject="Rappel")) == 1
     mutations = await ts_stack.mutations(n)
     assert mutations[:2] == ["dossierEnvoyerMessage", "dossierPasserEnInstruction"]
     assert await ts_stack.snapshots(n) == 2  # the original and the corrected version
@@ -96,6 +97,9 @@ async def test_incomplete_dossier_never_corrected_is_closed_sans_suite(
         "dossierClasserSansSuite"]
     decision_mail = await ts_stack.emails(to=QNI, subject="Décision")
     assert len(decision_mail) == 1 and "classée sans suite" in decision_mail[0]["text"]
+    # Neither the technical passage en instruction nor the decision are the platform's emails.
+    assert [e["kind"] for e in await ts_stack.platform_emails(n)] == [
+        "en_construction", "pending_correction"]
     assert await ts_stack.emails(subject="Avis de la CRA") == []  # no committee consulted
     record = await ts_stack.record(n)
     assert record is not None and record.outcome == "sans_suite"

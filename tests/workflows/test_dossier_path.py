@@ -53,8 +53,11 @@ async def test_complete_dossier_with_favourable_opinion_becomes_laureate(
         "dossierPasserEnInstruction", "dossierModifierAnnotations", "dossierAccepter"]
     referent = "maelle.legoff@broceliande-coopere.example"
     subjects = [m["subject"] for m in await ts_stack.emails(to=referent)]
-    assert any(s.startswith("Accusé de réception") for s in subjects)
-    assert any(s.startswith("Décision sur votre candidature") for s in subjects)
+    assert [s for s in subjects if s.startswith("Décision sur votre candidature")]
+    # One channel per news: the platform acknowledges and says "en instruction", we decide.
+    assert not any(s.startswith("Accusé de réception") for s in subjects)
+    assert [e["kind"] for e in await ts_stack.platform_emails(n)] == [
+        "en_construction", "en_instruction"]
     invitations = await ts_stack.emails(subject="Avis de la CRA Bretagne demandé")
     assert sorted(r for m in invitations for r in m["to"]) == [
         "cress.53@cra.localhost", "ess.53@cra.localhost"]

@@ -67,10 +67,10 @@ async def test_filed_dossier_travels_the_whole_path(dev_env: WorkflowEnvironment
     assert (await dev_stack.dossier(number))["state"] == "accepte"
     referent = "inaki@vallees-solidaires.example"
     subjects = sorted(m["subject"] for m in await dev_stack.emails(to=referent))
-    assert subjects == [
-        f"Accusé de réception de votre candidature n° {number} – AMI PTCE",
-        f"Décision sur votre candidature n° {number} – AMI PTCE",
-    ]
+    assert subjects == [f"Décision sur votre candidature n° {number} – AMI PTCE"]
+    # The rest of the news is the platform's own: its acknowledgement, its "en instruction".
+    assert [e["kind"] for e in await dev_stack.platform_emails(number)] == [
+        "en_construction", "en_instruction"]
     invited = {r for m in await dev_stack.emails(subject="demandé") for r in m["to"]}
     assert invited == {"ess.76@cra.localhost", "cress.76@cra.localhost",
                        "ess.75@cra.localhost", "cress.75@cra.localhost"}

@@ -120,7 +120,7 @@ async def test_an_agent_sees_the_dossier_story_in_the_temporal_ui(
     assert re.search(r"\| Bretagne \| en attente \| — \| — \| 0 \| \d\d/\d\d/\d{4}", current)
 
     assert summaries[:2] == ["Lecture du dossier sur la plateforme", "Instantané du dossier"]
-    assert "Accusé de réception" in summaries
+    assert "Enregistrement du dossier" in summaries
     assert "Passage en instruction sur la plateforme" in summaries
     assert sorted(child_summaries) == [
         "Invitation CRA Bretagne (Correspondant régional de l’ESS)",

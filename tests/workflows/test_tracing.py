@@ -122,7 +122,7 @@ async def test_a_dossier_is_one_trace_and_an_agent_request_another_down_to_smtp(
         def handled() -> bool:
             names = {s.name for s in exporter.get_finished_spans()}
             return {"HandleUpdate:confirm_admissibility", "RunActivity:send_email",
-                    "RunActivity:platform_decide"} <= names
+                    "RunActivity:send_cra_link_email", "RunActivity:platform_decide"} <= names
         await _settled(handled, exporter)
 
     spans = list(exporter.get_finished_spans())
@@ -139,7 +139,8 @@ async def test_a_dossier_is_one_trace_and_an_agent_request_another_down_to_smtp(
     assert calls and all(s.attributes and "POST" in str(s.attributes.get("http.request.method",
                          s.attributes.get("http.method"))) for s in calls)
     assert _named(in_dossier, "RunActivity:store_snapshot")
-    [mail] = _named(in_dossier, "RunActivity:send_email")[:1]
+    # The CRA invitations (the platform itself acknowledges the filing: no email of ours).
+    [mail] = _named(in_dossier, "RunActivity:send_cra_link_email")[:1]
     assert [s for s in _named(in_dossier, "smtp send")
             if s.parent is not None and s.parent.span_id == mail.context.span_id]  # type: ignore[union-attr]
     sql = [s for s in in_dossier if s.attributes and s.attributes.get("db.system")]

@@ -16,14 +16,19 @@ with workflow.unsafe.imports_passed_through():
     from core.domain.procedure import OPINION_LABELS, STAGE_LABELS, Stage
     from core.domain.regions import region_name
     from workflows import options, tracing
+    from workflows import search_attributes as sa
     from workflows.blocking import ClosedByAdmin
     from workflows.payloads import DecisionRequest, DossierResult
 
 # The parts of the dossier workflow build on each other (workflow code: not passed through).
-from workflows.dossier.consultations import Consultations
+from workflows.dossier.hiding import Hiding
 
 
-class Notification(Consultations):
+class Notification(Hiding):
+    """One channel per piece of news to the applicant: the decision is our email (the
+    platform's is disabled, ``PlatformActivities.decide``); the acknowledgement, the passage en
+    instruction and the correction request are the platform's own emails."""
+
     def _opinions_summary(self) -> str:
         parts = []
         for region, view in self._consultations.items():
@@ -43,12 +48,12 @@ class Notification(Consultations):
         annotations = PlatformAnnotations(number=self._number, opinions=self._opinions_summary(),
                                           stage=STAGE_LABELS[Stage.CLOSED])
         label = "Annotations privées sur la plateforme"
-        await self._guarded("annotate", label, lambda: workflow.execute_activity_method(
+        await self._on_platform("annotate", label, lambda: workflow.execute_activity_method(
             PlatformActivities.annotate, annotations, **options.external(label)))
         platform_decision = PlatformDecision(number=self._number, outcome=decision.outcome,
                                              motivation=decision.motivation)
         label = f"Décision sur la plateforme : {decision.outcome}"
-        if await self._guarded("decide", label, lambda: workflow.execute_activity_method(
+        if await self._on_platform("decide", label, lambda: workflow.execute_activity_method(
                 PlatformActivities.decide, platform_decision, **options.external(label))) is None:
             self._step("Décision à enregistrer à la main sur la plateforme (étape passée par un "
                        "administrateur)")
@@ -80,6 +85,14 @@ class Notification(Consultations):
         return DossierResult(number=self._number, outcome=None,
                              motivation="Dossier retiré par le porteur de projet",
                              consultations=list(self._consultations.values()))
+
+    async def _withdraw_hidden(self) -> DossierResult:
+        """Withdrawn while hidden (purged, or not restored in time): no decision is shown, even
+        one the deadline had begun to notify."""
+        if self._decision is not None:
+            self._decision = None
+            workflow.upsert_search_attributes([sa.DECISION.value_unset()])
+        return await self._withdraw(self._tasks)
 
     async def _close_by_admin(self, resolution: BlockResolution) -> DossierResult:
         """An admin closed the dossier at a blocked step: it ends here, nothing more is sent."""

@@ -8,9 +8,9 @@ admin amendments) build on this class one after another, the procedure (``run``)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         Step,
     )
 
+T = TypeVar("T")
 NEXT_STEP = {Stage.RECEIVED: "vérification de la complétude",
              Stage.AWAITING_CORRECTION: "correction par le porteur de projet",
              Stage.ADMISSIBILITY: "confirmation de la recevabilité par le BESSII",
@@ -149,10 +150,16 @@ class DossierState(Blocking):
                                 StoreActivities.save_record, update,
                                 **options.local("Enregistrement du dossier")))
 
+    async def _on_platform(self, step: str, label: str, start: Callable[[], Awaitable[T]], *,
+                           skippable: bool = True) -> T | None:
+        """A platform step: ``_guarded``, and a dossier the platform no longer shows handled by
+        the ``Hiding`` part."""
+        return await self._guarded(step, label, start, skippable=skippable)
+
     async def _fetch(self) -> Dossier:
         """Re-reads the dossier; skipping a blocked re-read keeps the copy already held."""
         label = "Lecture du dossier sur la plateforme"
-        dossier: Dossier | None = await self._guarded(
+        dossier: Dossier | None = await self._on_platform(
             "fetch_dossier", label, lambda: workflow.execute_activity_method(
                 PlatformActivities.fetch_dossier, self._number, **options.external(label)),
             skippable=self._dossier is not None)

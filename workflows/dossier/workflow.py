@@ -7,28 +7,25 @@ BESSII's decision → notification on the platform and by email.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.platform.activities import PlatformActivities
-    from activities.platform.models import PlatformMessage
     from core.domain.procedure import Outcome, Stage
     from core.ids import DOSSIER_CHANGED_SIGNAL, DOSSIER_WORKFLOW
-    from workflows import options
+    from workflows import options, patches
     from workflows import search_attributes as sa
     from workflows.blocking import ClosedByAdmin
     from workflows.payloads import DecisionRequest, DossierChanged, DossierInput, DossierResult
-    from workflows.waiting import wait_with_reminders
 
 # The parts of the dossier workflow build on each other (workflow code: not passed through).
-from workflows.dossier.amendments import Amendments
+from workflows.dossier.completeness import Completeness
+from workflows.dossier.hiding import Withdrawn
 from workflows.dossier.state import NEXT_STEP
 
 
 @workflow.defn(name=DOSSIER_WORKFLOW)
-class DossierWorkflow(Amendments):
+class DossierWorkflow(Completeness):
     @workflow.init
     def __init__(self, input: DossierInput) -> None:
         super().__init__(input)
@@ -41,23 +38,31 @@ class DossierWorkflow(Amendments):
             return await self._procedure(input)
         except ClosedByAdmin as closed:  # an admin ended the dossier at a blocked step
             return await self._close_by_admin(closed.resolution)
+        except Withdrawn:  # deleted by its applicant, not restored: purged, or too late
+            return await self._withdraw_hidden()
 
     async def _procedure(self, input: DossierInput) -> DossierResult:
         workflow.upsert_search_attributes([sa.DOSSIER_NUMBER.value_set(input.number),
                                            sa.DEMARCHE.value_set(input.demarche)])
-        dossier = await self._fetch()
-        self._changed = False
+        if workflow.patched(patches.CORRECTION_ROUNDS.id):
+            self._changed = False  # before the first read: a change during it is not lost
+            dossier = await self._fetch()
+        else:
+            dossier = await self._fetch()
+            self._changed = False
         self._step("Dossier reçu")
         self._publish("vérification de la complétude")
         await self._record()
-        await self._email("acknowledgement", "acknowledgement", dossier.contact_emails,
-                          "Accusé de réception")
+        # The platform acknowledges the filing itself, at once (one channel: its email).
+        if not workflow.patched(patches.ONE_CHANNEL.id):
+            await self._email("acknowledgement", "acknowledgement", dossier.contact_emails,
+                              "Accusé de réception")
 
         if not await self._ensure_complete():
             return await self._finish_without_decision()
 
         label = "Passage en instruction sur la plateforme"
-        await self._guarded("passer_en_instruction", label, lambda: workflow.execute_activity_method(
+        await self._on_platform("passer_en_instruction", label, lambda: workflow.execute_activity_method(
             PlatformActivities.passer_en_instruction, self._number, **options.external(label)))
         consultations = await self._start_consultations()
         self._enter(Stage.ADMISSIBILITY, self._cra_deadline(), NEXT_STEP[Stage.ADMISSIBILITY])
@@ -88,58 +93,7 @@ class DossierWorkflow(Amendments):
         await self._close_consultations(consultations)
         return await self._notify()
 
-    # ----------------------------------------------------------------- completeness
-
-    async def _ensure_complete(self) -> bool:
-        assert self._dossier is not None
-        self._report = self._check(self._dossier)
-        if self._report.complete:
-            self._step("Dossier complet")
-            return True
-        start = workflow.now()
-        deadline = start + self._policy.correction_deadline
-        self._enter(Stage.AWAITING_CORRECTION, deadline, "correction par le porteur de projet")
-        await self._record(details={"missing": [i.field for i in self._report.issues]})
-        requests = 0
-        while not self._report.complete:
-            requests += 1
-            await self._request_correction(requests, deadline)
-            self._changed = False
-            corrected = await wait_with_reminders(
-                lambda: self._changed or self._deleted or self._recheck,
-                deadline,
-                [start + r for r in self._policy.correction_reminders],
-                lambda n: self._email(
-                    f"correction-reminder-{n}", "correction_reminder",
-                    self._dossier.contact_emails if self._dossier else [],
-                    "Relance du porteur de projet",
-                    {"missing": self._report.summary() if self._report else "",
-                     "deadline": deadline}),
-                summary="Échéance de complétude",
-                reminder_summary="Relance complétude",
-            )
-            if not corrected or self._deleted:
-                return False
-            dossier = await self._fetch()
-            self._changed = self._recheck = False
-            self._report = self._check(dossier)
-            self._step("Dossier modifié par le porteur de projet")
-        self._step("Dossier complété")
-        return True
-
-    async def _request_correction(self, n: int, deadline: datetime) -> None:
-        assert self._dossier is not None and self._report is not None
-        missing = self._report.summary()
-        body = (f"Votre dossier est incomplet. Merci de le compléter avant le "
-                f"{deadline:%d/%m/%Y} :\n{missing}")
-        label = "Demande de correction sur la plateforme"
-        message = PlatformMessage(number=self._number, body=body, correction=True)
-        await self._guarded("send_message", label, lambda: workflow.execute_activity_method(
-            PlatformActivities.send_message, message, **options.external(label)))
-        await self._email(f"correction-request-{n}", "correction_request",
-                          self._dossier.contact_emails, "Demande de correction (courriel)",
-                          {"missing": missing, "deadline": deadline})
-        self._step("Demande de correction envoyée")
+    # ----------------------------------------------------------------- the end
 
     async def _finish_without_decision(self) -> DossierResult:
         if self._deleted:
@@ -155,8 +109,13 @@ class DossierWorkflow(Amendments):
     @workflow.signal(name=DOSSIER_CHANGED_SIGNAL)
     def dossier_changed(self, change: DossierChanged) -> None:
         # Echoes of our own mutations arrive here too: harmless, only read while awaiting a
-        # correction, and the dossier is always re-read from the platform.
+        # correction, and the dossier is always re-read from the platform. A notice of a
+        # visible change means the dossier is shown again (restored, if it was hidden).
         if change.deleted:
             self._deleted = True
+        elif change.hidden:
+            self._hidden = True
+        else:
+            self._hidden = False
         self._changed = True
 

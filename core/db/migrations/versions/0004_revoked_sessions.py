@@ -1,7 +1,7 @@
 """revoked sessions: an agent's sign-out revokes the session's cookie (issue 15)
 
 Revision ID: 0004
-Revises: 0005 (after main's synthesis tables; the lead re-chains at merge)
+Revises: 0003 (after main's 0005 then 0003; the lead re-chains at merge)
 Created: 2026-12-01 10:00:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
