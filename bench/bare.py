@@ -41,9 +41,12 @@ class BareConsultation:
 
     @workflow.run
     async def run(self, number: int) -> str:
-        # The two invitation emails; the driver learns of them from the activity "invite".
+        # The two invitation emails; the driver learns of them from the activity "invite", which
+        # it runs itself on a queue of its own (as the mailbox stands outside the service).
+        driver = f"{workflow.info().task_queue}-driver"
         await asyncio.gather(*(workflow.execute_activity(
-            "invite", number, start_to_close_timeout=timedelta(seconds=60)) for _ in range(2)))
+            "invite", number, task_queue=driver, start_to_close_timeout=timedelta(seconds=60))
+            for _ in range(2)))
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: self._opinion is not None or self._closed,
                                           timeout=WAIT)

@@ -1,13 +1,15 @@
 """The baseline: the bare workflow pair (``bench.bare``) on the same Temporal server, driven
 like the service by ``bench.e2e``, through a Temporal client instead of HTTP.
 
-The worker runs in this process, on its own task queue, with the default data converter; the
-bare child's "invitation" activity puts the dossier on an in-process queue, where the service's
-driver reads the mailbox.
+The worker runs in a process of its own (its CPU is measured as the service's worker's is), on
+its own task queue, with the default data converter; the bare child's "invitation" activity runs
+here, on the driver's queue, and notes the arrival where the service's driver reads the mailbox.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
@@ -22,7 +24,8 @@ from temporalio.client import (
 )
 from temporalio.worker import Worker
 
-from bench.bare import BareConsultation, BareDossier, noop
+from bench.bare import BareConsultation, BareDossier
+from bench.bare_worker import READY
 from bench.public import Refused
 
 
@@ -30,6 +33,7 @@ class BareDriver:
     def __init__(self, client: Client, run: str) -> None:
         self._client, self.run = client, run
         self._arrived: dict[int, float] = {}
+        self.pid = 0  # the bare worker's process
 
     def workflow_id(self, number: int) -> str:
         return f"bench-bare-{self.run}-{number}"
@@ -90,9 +94,23 @@ class BareDriver:
 
 
 @asynccontextmanager
-async def bare_worker(client: Client) -> AsyncIterator[BareDriver]:
+async def bare_worker(client: Client, address: str) -> AsyncIterator[BareDriver]:
+    """The bare worker in its own process (``bench.bare_worker``: ``driver.pid``); the
+    "invite" activity here, on the driver's own queue."""
     driver = BareDriver(client, uuid.uuid4().hex[:8])
-    async with Worker(client, task_queue=driver.task_queue,
-                      workflows=[BareDossier, BareConsultation],
-                      activities=[noop, driver.invite]):
-        yield driver
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.bare_worker", address, client.namespace, driver.task_queue,
+        stdout=asyncio.subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        if line.decode().strip() != READY:
+            raise RuntimeError(f"bare worker did not start: {line!r}")
+        driver.pid = process.pid
+        async with Worker(client, task_queue=f"{driver.task_queue}-driver",
+                          activities=[driver.invite]):
+            yield driver
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()

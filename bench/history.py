@@ -1,4 +1,5 @@
-"""History events of a workflow and of the child workflows it started (Temporal's own record)."""
+"""History events and workflow tasks of a workflow and of the child workflows it started
+(Temporal's own record): what a dossier and its consultation cost the server in round trips."""
 
 from __future__ import annotations
 
@@ -7,15 +8,24 @@ from dataclasses import dataclass
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+TASK = EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+
 
 @dataclass(frozen=True)
 class HistorySize:
-    parent: int
-    children: int
+    parent: int  # events of the dossier workflow
+    children: int  # events of its consultations, together
+    parent_tasks: int = 0  # workflow tasks completed
+    children_tasks: int = 0
+    consultations: int = 0  # child workflows started
 
     @property
     def total(self) -> int:
         return self.parent + self.children
+
+    @property
+    def tasks(self) -> int:
+        return self.parent_tasks + self.children_tasks
 
 
 async def history_size(client: Client, workflow_id: str) -> HistorySize:
@@ -23,8 +33,14 @@ async def history_size(client: Client, workflow_id: str) -> HistorySize:
     children = [e.child_workflow_execution_started_event_attributes.workflow_execution.workflow_id
                 for e in history.events
                 if e.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED]
-    sizes = [len((await client.get_workflow_handle(c).fetch_history()).events) for c in children]
-    return HistorySize(len(history.events), sum(sizes))
+    events = tasks = 0
+    for child in children:
+        child_history = await client.get_workflow_handle(child).fetch_history()
+        events += len(child_history.events)
+        tasks += sum(1 for e in child_history.events if e.event_type == TASK)
+    return HistorySize(len(history.events), events,
+                       sum(1 for e in history.events if e.event_type == TASK), tasks,
+                       len(children))
 
 
 async def event_types(client: Client, workflow_id: str) -> dict[str, int]:

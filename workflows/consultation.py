@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import options, patches
     from workflows import search_attributes as sa
     from workflows.blocking import Blocking, ClosedByAdmin
+    from workflows.lean import Lean
     from workflows.payloads import (
         CloseRequest,
         ConsultationInput,
@@ -53,7 +54,7 @@ REMINDER_SIGNAL = "cra_reminder"
 
 
 @workflow.defn(name=CONSULTATION_WORKFLOW)
-class CraConsultationWorkflow(Blocking):
+class CraConsultationWorkflow(Lean, Blocking):
     @workflow.init
     def __init__(self, input: ConsultationInput) -> None:
         self._init_blocking()
@@ -99,7 +100,7 @@ class CraConsultationWorkflow(Blocking):
         await self._send_links("cra_reminder", f"reminder-{n}")
         parent = workflow.info().parent
         # A new command after each reminder: consultations that reminded before it replay without.
-        if parent is not None and workflow.patched(patches.REMINDER_NOTICE.id):
+        if parent is not None and (self._lean or workflow.patched(patches.REMINDER_NOTICE.id)):
             with contextlib.suppress(ApplicationError):  # the dossier may have ended meanwhile
                 await workflow.get_external_workflow_handle(parent.workflow_id).signal(
                     REMINDER_SIGNAL, ReminderNotice(region=self._input.region,
@@ -113,13 +114,10 @@ class CraConsultationWorkflow(Blocking):
 
     def _publish(self, state: str) -> None:
         self._state = state
-        workflow.upsert_search_attributes([*self._block_attributes(), 
-            sa.DOSSIER_NUMBER.value_set(self._input.number),
-            sa.DEMARCHE.value_set(self._input.demarche),
-            sa.REGIONS.value_set([self._input.region]),
-            sa.STAGE.value_set(state),
-            sa.STAGE_DEADLINE.value_set(self._deadline),
-        ])
+        self._upsert([  # lean: only what changed
+            *self._block_attributes(), sa.DOSSIER_NUMBER.value_set(self._input.number),
+            sa.DEMARCHE.value_set(self._input.demarche), sa.REGIONS.value_set([self._input.region]),
+            sa.STAGE.value_set(state), sa.STAGE_DEADLINE.value_set(self._deadline)])
         opinion = self._opinion
         lines = [f"**CRA** : {region_name(self._input.region)}",
                  f"**Échéance** : {format_utc(self._deadline)}",
@@ -133,6 +131,7 @@ class CraConsultationWorkflow(Blocking):
 
     @workflow.run
     async def run(self, input: ConsultationInput) -> ConsultationResult:
+        self._start_lean()  # once, first: the lean path or the former commands, for good
         try:
             return await self._consult(input)
         except ClosedByAdmin as closed:  # an admin closed it at a blocked step: no opinion
@@ -147,7 +146,7 @@ class CraConsultationWorkflow(Blocking):
 
     async def _consult(self, input: ConsultationInput) -> ConsultationResult:
         # First thing, so that an amendment is accepted as soon as the consultation exists.
-        self._movable = workflow.patched(patches.ADMIN_AMENDMENTS.id)
+        self._movable = self._lean or workflow.patched(patches.ADMIN_AMENDMENTS.id)
         self._publish("consultation")
         await self._send_links("cra_invitation", "invitation")
         region = region_name(input.region)
@@ -216,7 +215,7 @@ class CraConsultationWorkflow(Blocking):
             notice = workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 OPINION_SIGNAL, OpinionNotice(region=self._input.region, opinion=opinion,
                                               round=self._input.round))
-            if workflow.patched(patches.PROMPT_ANSWER.id):
+            if self._lean or workflow.patched(patches.PROMPT_ANSWER.id):
                 # Sent in this workflow task, in answer order; the run awaits its delivery.
                 self._notices.append(asyncio.ensure_future(notice))
             else:
@@ -251,7 +250,7 @@ class CraConsultationWorkflow(Blocking):
         parent = workflow.info().parent
         # A new command in an existing handler: executions that already moved a deadline
         # replay without it.
-        if parent is not None and workflow.patched(patches.DEADLINE_NOTICE.id):
+        if parent is not None and (self._lean or workflow.patched(patches.DEADLINE_NOTICE.id)):
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 DEADLINE_SIGNAL, DeadlineNotice(region=self._input.region,
                                                 round=self._input.round, deadline=self._deadline))
@@ -324,7 +323,7 @@ class CraConsultationWorkflow(Blocking):
         """BESSII decided (or the dossier left the procedure): no more answers. A bare close
         (no payload, so nothing the production codec could refuse: anyone reaching the
         frontend can send one) is ignored from ``patches.SEALED_CLOSE`` on."""
-        if request is None and workflow.patched(patches.SEALED_CLOSE.id):
+        if request is None and (self._lean or workflow.patched(patches.SEALED_CLOSE.id)):
             workflow.logger.warning("close signal without its sealed payload: ignored")
             return
         self._closed = True

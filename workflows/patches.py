@@ -72,6 +72,15 @@ SEALED_CLOSE = Patch(
     "a consultation ignores a close signal without its (encrypted) payload (issue 15)",
     "no CraConsultationWorkflow started before 0.3.0 is open or resettable")
 
+LEAN_PATH = Patch(
+    "lean-path-v1", "0.4.0",
+    "fewer round trips per dossier (issue 18), decided once at run start (``workflows.lean``): "
+    "the store activities run as local activities, a search-attribute upsert only carries what "
+    "changed, a consultation gets its attributes at start, and the markers of every patch above "
+    "are implied (an execution that has this one started after all of them)",
+    "no DossierWorkflow or CraConsultationWorkflow started before 0.4.0 is open or resettable")
+
 REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK,
                                REMINDER_NOTICE, SYNTHESIS_RECORDER, HIDDEN_DOSSIER,
-                               CORRECTION_ROUNDS, ONE_CHANNEL, REFERENT_EMAIL, SEALED_CLOSE)
+                               CORRECTION_ROUNDS, ONE_CHANNEL, REFERENT_EMAIL, SEALED_CLOSE,
+                               LEAN_PATH)

@@ -13,7 +13,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 HISTORIES = Path(__file__).parent / "histories"
-VERSION = "v0.3.0"  # each release records its own; older ones stay
+VERSION = "v0.4.0"  # each release records its own; older ones stay
 
 
 async def record_history(client: Client, name: str, *workflow_ids: str) -> None:

@@ -43,6 +43,7 @@ from tests.workflows.helpers import (
     start_dossier,
     wait_for,
 )
+from tests.workflows.recording import record_history
 from tests.workflows.test_temporal_ui import _listed, readme_filter
 from workflows import search_attributes as sa
 from workflows.consultation import CraConsultationWorkflow
@@ -144,6 +145,9 @@ async def test_a_refused_step_parks_the_dossier_until_an_admin_retries_it(
             await _standard_path(client, ts_stack, n, handle)
         result = await handle.result()
         step_after = await blocked_step(handle)
+        if cls is StoreActivities:  # local activities on the lean path: their parking replays
+            await record_history(client, f"blocked-{case}", dossier_workflow_id(n),
+                                 consultation_workflow_id(n, "53"))
 
     assert result.outcome is Outcome.LAUREAT
     assert step_after is None  # unset once resumed

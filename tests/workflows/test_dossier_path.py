@@ -43,8 +43,12 @@ async def test_complete_dossier_with_favourable_opinion_becomes_laureate(
                                     decision(Outcome.LAUREAT, "Projet exemplaire."))
         result = await handle.result()
         await record_history(client, "laureate", dossier_workflow_id(n), consultation_workflow_id(n, "53"))
+        # The lean path (issue 18): the dossier and its consultation within 150 events.
+        events = [len((await client.get_workflow_handle(i).fetch_history()).events)
+                  for i in (dossier_workflow_id(n), consultation_workflow_id(n, "53"))]
 
     assert result.outcome is Outcome.LAUREAT
+    assert sum(events) <= 150, events
     assert result.consultations[0].opinion is not None
     assert result.consultations[0].opinion.written_by == "cra-53-ess"
     platform = await ts_stack.dossier(n)

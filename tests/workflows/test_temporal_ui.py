@@ -4,6 +4,7 @@ activity summaries, and the README's list filters (on a real dev server)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +44,15 @@ async def _summaries(client: Client, workflow_id: str) -> list[str]:
     ]
 
 
+async def _local_activities(client: Client, workflow_id: str) -> list[str]:
+    """Activity types of the local activities, as the UI's timeline names them (marker data)."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return [json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)[
+        "activity_type"] for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
+
+
 async def _listed(client: Client, query: str, expected: set[str]) -> set[str]:
     """Visibility is eventually consistent: wait until the listing settles on ``expected``."""
     found: set[str] = set()
@@ -79,6 +89,7 @@ async def test_an_agent_sees_the_dossier_story_in_the_temporal_ui(
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         child = await client.get_workflow_handle(consultation_workflow_id(fragile, "53")).describe()
         summaries = await _summaries(client, dossier_workflow_id(fragile))
+        local = await _local_activities(client, dossier_workflow_id(fragile))
         child_summaries = await _summaries(client, consultation_workflow_id(fragile, "53"))
 
         scope = f" AND DossierNumber >= {fragile} AND DossierNumber <= {other}"
@@ -119,9 +130,10 @@ async def test_an_agent_sees_the_dossier_story_in_the_temporal_ui(
     assert "| CRA | État | Avis | Rendu par | Relances envoyées | Échéance |" in current
     assert re.search(r"\| Bretagne \| en attente \| — \| — \| 0 \| \d\d/\d\d/\d{4}", current)
 
-    assert summaries[:2] == ["Lecture du dossier sur la plateforme", "Instantané du dossier"]
-    assert "Enregistrement du dossier" in summaries
-    assert "Passage en instruction sur la plateforme" in summaries
+    # The lean path (issue 18): the store steps are local activities, named by their type.
+    assert summaries[:2] == ["Lecture du dossier sur la plateforme",
+                             "Passage en instruction sur la plateforme"]
+    assert local[:3] == ["store_snapshot", "store_record", "store_cra_pair"]
     assert sorted(child_summaries) == [
         "Invitation CRA Bretagne (Correspondant régional de l’ESS)",
         "Invitation CRA Bretagne (Représentant de la CRESS)"]

@@ -37,7 +37,7 @@ class Completeness(Amendments):
         deadline = start + self._policy.correction_deadline
         self._enter(Stage.AWAITING_CORRECTION, deadline, "correction par le porteur de projet")
         await self._record(details={"missing": [i.field for i in self._report.issues]})
-        if workflow.patched(patches.CORRECTION_ROUNDS.id):
+        if self._lean or workflow.patched(patches.CORRECTION_ROUNDS.id):
             return await self._correction_rounds(start, deadline)
         return await self._former_correction_loop(start, deadline)
 
@@ -118,7 +118,7 @@ class Completeness(Amendments):
         message = PlatformMessage(number=self._number, body=body, correction=True)
         await self._on_platform("send_message", label, lambda: workflow.execute_activity_method(
             PlatformActivities.send_message, message, **options.external(label)))
-        if not workflow.patched(patches.ONE_CHANNEL.id):
+        if not (self._lean or workflow.patched(patches.ONE_CHANNEL.id)):
             await self._email(f"correction-request-{n}", "correction_request",
                               self._dossier.contact_emails, "Demande de correction (courriel)",
                               {"missing": missing, "deadline": deadline})

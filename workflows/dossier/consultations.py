@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 
 from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -17,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from core.domain.procedure import OPINION_LABELS, ConsultationStatus, Stage
     from core.domain.regions import region_name
     from core.ids import consultation_workflow_id
-    from workflows import options
+    from workflows import search_attributes as sa
     from workflows.consultation import (
         DEADLINE_SIGNAL,
         MEMBERS_SIGNAL,
@@ -52,9 +54,8 @@ class Consultations(SynthesisRecords):
     async def _open_consultation(self, region: str, round_: int) -> None:
         assert self._dossier is not None
         label = f"Binôme CRA {region_name(region)}"
-        members = await self._guarded(f"cra_pair:{region}", label,
-                                      lambda: workflow.execute_activity_method(
-                                          StoreActivities.cra_pair, region, **options.local(label)))
+        members = await self._guarded(f"cra_pair:{region}", label, lambda: self._store(
+            StoreActivities.cra_pair, region, label))
         if members is None:  # an admin skipped the blocked step: this region is not consulted
             self._rounds[region] = round_
             self._finished.add(region)
@@ -79,6 +80,9 @@ class Consultations(SynthesisRecords):
             id=consultation_workflow_id(self._number, region, round_),
             static_summary=f"Consultation CRA {region_name(region)}{again} · "
                            f"dossier n° {self._number}",
+            # Lean: the consultation starts with its attributes (no upsert of its own for them).
+            search_attributes=self._consultation_attributes(region, deadline) if self._lean
+            else None,
         )
         self._rounds[region] = round_
         self._consultations[region] = ConsultationView(region=region, deadline=deadline,
@@ -86,6 +90,15 @@ class Consultations(SynthesisRecords):
         self._step(f"Consultation de la CRA {region_name(region)} ouverte{again}")
         self._tasks.append(asyncio.create_task(self._follow(region, round_, handle)))
         self._mark()
+
+    def _consultation_attributes(self, region: str, deadline: datetime) -> TypedSearchAttributes:
+        """What ``CraConsultationWorkflow._publish`` sets first, given at its start instead."""
+        return TypedSearchAttributes([
+            SearchAttributePair(sa.DOSSIER_NUMBER, self._number),
+            SearchAttributePair(sa.DEMARCHE, self._input.demarche),
+            SearchAttributePair(sa.REGIONS, [region]),
+            SearchAttributePair(sa.STAGE, "consultation"),
+            SearchAttributePair(sa.STAGE_DEADLINE, deadline)])
 
     async def _follow(self, region: str, round_: int, handle: workflow.ChildWorkflowHandle[
             CraConsultationWorkflow, ConsultationResult]) -> None:

@@ -58,11 +58,17 @@ class Notification(Hiding):
             self._step("Décision à enregistrer à la main sur la plateforme (étape passée par un "
                        "administrateur)")
         extra = {"outcome": decision.outcome.value, "motivation": decision.motivation}
-        await self._email("decision-applicant", "decision_applicant",
-                          self._dossier.contact_emails, "Courriel de décision au porteur", extra)
         consulted = [m.email for region in self._consultations for m in self._members[region]]
-        await self._email("decision-cra", "decision_cra_info", consulted,
+        applicant = self._email("decision-applicant", "decision_applicant",
+                                self._dossier.contact_emails, "Courriel de décision au porteur",
+                                extra)
+        cra = self._email("decision-cra", "decision_cra_info", consulted,
                           "Information des CRA consultées", extra)
+        if self._lean:  # two independent emails: scheduled in one workflow task
+            await asyncio.gather(applicant, cra)
+        else:  # coroutines: nothing runs before it is awaited, in the former order
+            await applicant
+            await cra
         self._stage = Stage.CLOSED
         self._step("Décision notifiée")
         self._publish("aucune : dossier clos")

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import details, options, patches, tracing
     from workflows import search_attributes as sa
     from workflows.blocking import Blocking
+    from workflows.lean import Lean
     from workflows.payloads import (
         AdmissibilityDecision,
         DecisionRequest,
@@ -45,7 +46,7 @@ NEXT_STEP = {Stage.RECEIVED: "vérification de la complétude",
 
 
 
-class DossierState(Blocking):
+class DossierState(Lean, Blocking):
     def __init__(self, input: DossierInput) -> None:
         self._init_blocking()
         self._next_step = ""  # what the current details say comes next
@@ -110,7 +111,7 @@ class DossierState(Blocking):
                         sa.FRAGILE_TERRITORY.value_set(self._territory_flags().any)]
         if self._decision is not None:
             updates.append(sa.DECISION.value_set(self._decision.outcome.value))
-        workflow.upsert_search_attributes([*updates, *self._block_attributes()])
+        self._upsert([*updates, *self._block_attributes()])  # lean: only what changed
         workflow.set_current_details("\n\n".join([*self._block_lines(), details.current_details(
             self._stage, self._stage_deadline, list(self._consultations.values()), next_step,
             self._members)]))
@@ -145,10 +146,8 @@ class DossierState(Blocking):
     async def _record(self, **values: object) -> None:
         update = RecordUpdate(number=self._number, demarche=self._input.demarche,
                               stage=self._stage.value, **values)
-        await self._guarded("save_record", "Enregistrement du dossier",
-                            lambda: workflow.execute_activity_method(
-                                StoreActivities.save_record, update,
-                                **options.local("Enregistrement du dossier")))
+        await self._guarded("save_record", "Enregistrement du dossier", lambda: self._store(
+            StoreActivities.save_record, update, "Enregistrement du dossier"))
 
     async def _on_platform(self, step: str, label: str, start: Callable[[], Awaitable[T]], *,
                            skippable: bool = True) -> T | None:
@@ -166,10 +165,9 @@ class DossierState(Blocking):
         if dossier is None:
             assert self._dossier is not None
             return self._dossier
-        await self._guarded("save_snapshot", "Instantané du dossier",
-                            lambda: workflow.execute_activity_method(
-                                StoreActivities.save_snapshot, dossier,
-                                **options.local("Instantané du dossier")))
+        # Lean: a local activity in the workflow task that got the re-read (one marker).
+        await self._guarded("save_snapshot", "Instantané du dossier", lambda: self._store(
+            StoreActivities.save_snapshot, dossier, "Instantané du dossier"))
         self._dossier = self._corrected(dossier)
         return self._dossier
 
@@ -189,7 +187,8 @@ class DossierState(Blocking):
         """Annexe 1's rules. The referent-email rule counts from the first check after the
         release: executions that checked before replay without it (``patches``)."""
         return check_completeness(dossier, self._policy.budgets,
-                                  referent_email=workflow.patched(patches.REFERENT_EMAIL.id))
+                                  referent_email=self._lean
+                                  or workflow.patched(patches.REFERENT_EMAIL.id))
 
     def _consultation_id(self, region: str) -> str:
         return consultation_workflow_id(self._number, region, self._rounds.get(region, 1))

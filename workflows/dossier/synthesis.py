@@ -86,7 +86,8 @@ class SynthesisRecords(DossierState):
     def _mark(self) -> None:
         """Something the synthesis shows changed: the recorder writes it (new executions)."""
         if self._recorder_patched is None:
-            self._recorder_patched = workflow.patched(patches.SYNTHESIS_RECORDER.id)
+            self._recorder_patched = (self._lean
+                                      or workflow.patched(patches.SYNTHESIS_RECORDER.id))
         if not self._recorder_patched:
             return
         self._synthesis_dirty = True

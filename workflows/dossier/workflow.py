@@ -34,6 +34,7 @@ class DossierWorkflow(Completeness):
 
     @workflow.run
     async def run(self, input: DossierInput) -> DossierResult:
+        self._start_lean()  # once, first: the lean path or the former commands, for good
         try:
             return await self._procedure(input)
         except ClosedByAdmin as closed:  # an admin ended the dossier at a blocked step
@@ -44,7 +45,7 @@ class DossierWorkflow(Completeness):
     async def _procedure(self, input: DossierInput) -> DossierResult:
         workflow.upsert_search_attributes([sa.DOSSIER_NUMBER.value_set(input.number),
                                            sa.DEMARCHE.value_set(input.demarche)])
-        if workflow.patched(patches.CORRECTION_ROUNDS.id):
+        if self._lean or workflow.patched(patches.CORRECTION_ROUNDS.id):
             self._changed = False  # before the first read: a change during it is not lost
             dossier = await self._fetch()
         else:
@@ -54,7 +55,7 @@ class DossierWorkflow(Completeness):
         self._publish("vérification de la complétude")
         await self._record()
         # The platform acknowledges the filing itself, at once (one channel: its email).
-        if not workflow.patched(patches.ONE_CHANNEL.id):
+        if not (self._lean or workflow.patched(patches.ONE_CHANNEL.id)):
             await self._email("acknowledgement", "acknowledgement", dossier.contact_emails,
                               "Accusé de réception")
 
