@@ -1,11 +1,12 @@
 """The baseline: a bare workflow pair of the same shape as the standard path of a dossier.
 
-Same commands as a one-region dossier that goes receipt → consultation → admissibility →
-eligibility → decision → notification (counted in its history): 13 activities on the parent,
-2 on the child, one child workflow, two timers raced against conditions on each, four updates
-(three on the parent, one on the child), the child's signal to the parent and the parent's
-``close`` signal to the child. Every body is a no-op: no I/O, no payload codec, no search
-attributes, no current details. Kept free of project imports: the workflow sandbox loads it.
+Same commands as a one-region dossier on the service's lean path (issue 18) that goes receipt →
+consultation → admissibility → eligibility → decision → notification: 6 activities and 6 local
+activities on the parent, 2 activities on the child, one child workflow, two timers raced
+against conditions on each, four updates (three on the parent, one on the child, which returns
+once its signal to the parent is sent) and the parent's ``close`` signal to the child. Every
+body is a no-op: no I/O, no payload codec, no search attributes, no current details, no
+synthesis records on the opinion. Kept free of project imports: the workflow sandbox loads it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from temporalio import activity, workflow
 from temporalio.exceptions import ApplicationError
 
 WAIT = timedelta(days=7)  # the first reminder of each human wait; never reached here
-PARENT_ACTIVITIES_BEFORE = ("fetch_dossier", "save_snapshot", "save_record", "send_email",
-                            "passer_en_instruction", "cra_pair")
-PARENT_ACTIVITIES_AFTER = ("annotate", "decide", "send_email", "send_email", "save_record")
+# The service's lean path (issue 18): platform steps and emails are activities, the store
+# steps (snapshot, records, the CRA pair) local activities, the two decision emails together.
+PARENT_BEFORE = (("fetch_dossier", False), ("save_snapshot", True), ("save_record", True),
+                 ("passer_en_instruction", False), ("cra_pair", True))
+PARENT_AFTER = (("annotate", False), ("decide", False))
 
 
 @activity.defn
@@ -28,7 +31,11 @@ async def noop(what: str) -> None:
     """Stands for any of the service's activities."""
 
 
-async def _act(what: str) -> None:
+async def _act(what: str, local: bool = False) -> None:
+    if local:
+        await workflow.execute_local_activity(noop, what,
+                                              start_to_close_timeout=timedelta(seconds=30))
+        return
     await workflow.execute_activity(noop, what, start_to_close_timeout=timedelta(seconds=60),
                                     summary=what)
 
@@ -38,6 +45,7 @@ class BareConsultation:
     def __init__(self) -> None:
         self._opinion: str | None = None
         self._closed = False
+        self._notices: list[asyncio.Future[None]] = []
 
     @workflow.run
     async def run(self, number: int) -> str:
@@ -53,15 +61,17 @@ class BareConsultation:
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: self._closed, timeout=WAIT * 3)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._notices)
         return self._opinion or "none"
 
     @workflow.update
     async def submit_opinion(self, opinion: str) -> str:
         self._opinion = opinion
         parent = workflow.info().parent
-        if parent is not None:
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-                "cra_opinion", opinion)
+        if parent is not None:  # as the service: sent in this task, delivery awaited by the run
+            self._notices.append(asyncio.ensure_future(
+                workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                    "cra_opinion", opinion)))
         return opinion
 
     @submit_opinion.validator
@@ -84,22 +94,24 @@ class BareDossier:
 
     @workflow.run
     async def run(self, number: int) -> str:
-        for what in PARENT_ACTIVITIES_BEFORE:
-            await _act(what)
+        for what, local in PARENT_BEFORE:
+            await _act(what, local)
         child_id = f"{workflow.info().workflow_id}-cra"
         child = await workflow.start_child_workflow(BareConsultation.run, number, id=child_id)
         self._stage = "admissibility"
-        await _act("save_record")
+        await _act("save_record", local=True)
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: self._admissible, timeout=WAIT)
         self._stage = "instruction"
-        await _act("save_record")
+        await _act("save_record", local=True)
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: self._decision is not None, timeout=WAIT)
         await workflow.get_external_workflow_handle(child_id).signal(BareConsultation.close)
         await child
-        for what in PARENT_ACTIVITIES_AFTER:
-            await _act(what)
+        for what, local in PARENT_AFTER:
+            await _act(what, local)
+        await asyncio.gather(_act("send_email"), _act("send_email"))
+        await _act("save_record", local=True)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._decision or "none"
 

@@ -36,6 +36,19 @@ class Platform:
         return int(response.json()["number"]), time.time()
 
 
+    async def file_many(self, first: int, count: int) -> list[int]:
+        """``count`` dossiers like ``file(first)``… ``file(first + count - 1)``, in one request to
+        the stand-in's test-only bulk path (``POST /_standin/dossiers/bulk``)."""
+        _, fields = sample(0)
+        regions = [REGIONS[(first + k) % len(REGIONS)] for k in range(len(REGIONS))]
+        body = {"usager_email": fields["referent_email"], "fields": fields, "count": count,
+                "regions": regions}
+        response = await self._http.post(f"{self._base}/_standin/dossiers/bulk", json=body,
+                                          timeout=600)
+        response.raise_for_status()
+        return [int(n) for n in response.json()["numbers"]]
+
+
 @dataclass(frozen=True)
 class Invitation:
     message_id: int

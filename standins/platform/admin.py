@@ -31,6 +31,16 @@ class NewDossier(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
 
 
+class BulkDossiers(NewDossier):
+    """Test-only, for the benchmark's scale mode: ``count`` filings in one request, each filed
+    exactly as ``POST /_standin/dossiers`` files one (``usager.deposer``), ``regions`` given in
+    turn. Not part of the platform's contract: démarches-simplifiées has no bulk filing, each
+    applicant files their own dossier (``app/controllers/users/dossiers_controller.rb``)."""
+
+    count: int = Field(ge=1, le=20_000)
+    regions: list[str] = Field(default_factory=list)
+
+
 class DossierEdit(BaseModel):
     fields: dict[str, Any]
 
@@ -65,6 +75,15 @@ def admin_router(platform: Platform) -> APIRouter:
     def file_dossier(body: NewDossier) -> dict[str, int]:
         with _as_http_errors():
             return {"number": usager.deposer(platform, body.usager_email, body.fields)}
+
+    @router.post("/dossiers/bulk", status_code=201)
+    def file_dossiers(body: BulkDossiers) -> dict[str, list[int]]:
+        regions: list[str | None] = [*body.regions] or [None]
+        with _as_http_errors():
+            return {"numbers": [
+                usager.deposer(platform, body.usager_email, {
+                    **body.fields, **({"region": region} if region else {})})
+                for region in (regions[i % len(regions)] for i in range(body.count))]}
 
     @router.get("/dossiers")
     def list_dossiers() -> list[dict[str, Any]]:

@@ -558,3 +558,20 @@ async def test_serves_over_real_http(db_path: Path) -> None:
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_the_test_only_bulk_path_files_each_dossier_as_one_filing(
+        client: httpx.AsyncClient) -> None:
+    """The benchmark's scale mode files thousands at once: each one as ``POST /_standin/dossiers``
+    files it (en construction, acknowledged), the regions given in turn."""
+    response = await client.post("/_standin/dossiers/bulk", json={
+        "usager_email": "elodie.martin@exemple.fr", "fields": FIELDS, "count": 3,
+        "regions": ["53", "76"]})
+    assert response.status_code == 201, response.text
+    numbers = response.json()["numbers"]
+    assert len(set(numbers)) == 3
+    single = await deposer(client)
+    assert single == max(numbers) + 1
+    dossiers = [await get_dossier(client, n) for n in numbers]
+    assert [d["state"] for d in dossiers] == ["en_construction"] * 3
+    assert [(await state_of(client, n))["fields"]["region"] for n in numbers] == ["53", "76", "53"]
