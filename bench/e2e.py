@@ -83,8 +83,10 @@ async def _until_accepted(action: Callable[[], Awaitable[float]], result: E2eRes
 
 
 class Bench:
-    def __init__(self, driver: Driver, members: int, agents: int) -> None:
+    def __init__(self, driver: Driver, members: int, agents: int,
+                 on_lap: Callable[[str], None] | None = None) -> None:
         self.driver, self.result = driver, E2eResult()
+        self._on_lap = on_lap  # called at the end of each phase (the profile's CPU per phase)
         self._members, self._agents = asyncio.Semaphore(members), asyncio.Semaphore(agents)
 
     async def file_all(self, n: int) -> None:
@@ -147,6 +149,8 @@ class Bench:
             nonlocal began
             now = time.monotonic()
             phases[name], began = now - began, now
+            if self._on_lap is not None:
+                self._on_lap(name)
 
         await self.file_all(n)
         seen: set[int] = set()
@@ -167,8 +171,8 @@ class Bench:
         lap("until every dossier closed")
 
 
-async def run_e2e(driver: Driver, n: int, members: int, agents: int, pipelined: bool
-                  ) -> E2eResult:
-    bench = Bench(driver, members, agents)
+async def run_e2e(driver: Driver, n: int, members: int, agents: int, pipelined: bool,
+                  on_lap: Callable[[str], None] | None = None) -> E2eResult:
+    bench = Bench(driver, members, agents, on_lap)
     await (bench.pipelined(n) if pipelined else bench.phased(n))
     return bench.result

@@ -15,7 +15,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -97,7 +97,7 @@ async def sizes(client: Client, ids: list[str]) -> list[HistorySize]:
 
 
 async def service_run(stack: ProcessStack, n: int, members: int, agents: int,
-                      pipelined: bool) -> E2eResult:
+                      pipelined: bool, on_lap: Callable[[str], None] | None = None) -> E2eResult:
     settings = stack.settings()
     secret = settings.api.webhook_secret.get_secret_value()
     async with (httpx.AsyncClient(timeout=120, limits=limits(20)) as plain,
@@ -105,7 +105,7 @@ async def service_run(stack: ProcessStack, n: int, members: int, agents: int,
                 httpx.AsyncClient(timeout=120, limits=limits(agents + 10)) as agent):
         driver = ServiceDriver(stack.base_urls, secret, plain, member, agent)
         await driver.sign_in()
-        return await run_e2e(driver, n, members, agents, pipelined)
+        return await run_e2e(driver, n, members, agents, pipelined, on_lap)
 
 
 async def level(stack: ProcessStack, args: argparse.Namespace, members: int, n: int
