@@ -37,6 +37,7 @@ REQUESTS = {"CRA answer POST": "POST /cra/avis/", "decision POST": "POST /api/do
 # py-spy frames (file paths) → what they are; the first match counts.
 LIBRARIES = (
     ("payload codec (AES-GCM)", ("core/codec", "cryptography", "api/temporal")),
+    ("workflow sandbox (temporalio.worker.workflow_sandbox)", ("workflow_sandbox",)),
     ("Temporal client (bridge, gRPC, protobuf)", ("temporalio", "google/protobuf", "grpc")),
     ("pydantic", ("pydantic",)),
     ("database (SQLAlchemy, aiosqlite)", ("sqlalchemy", "aiosqlite", "sqlite3", "asyncpg")),
@@ -106,7 +107,7 @@ def cpu_table(laps: dict[str, dict[str, float]], n: int) -> list[str]:
     return lines
 
 
-def spy_table(path: Path) -> list[str]:
+def spy_table(path: Path, process: str) -> list[str]:
     if not path.exists():
         return ["== py-spy: no samples"]
     counts: collections.Counter[str] = collections.Counter()
@@ -122,7 +123,7 @@ def spy_table(path: Path) -> list[str]:
         kind = next((label for frame in reversed(frames) for label, marks in LIBRARIES
                      if any(m in frame for m in marks)), "other")
         counts[kind] += samples
-    return [f"== py-spy, API process: {total} samples (100 Hz, CPU only)",
+    return [f"== py-spy, {process} process: {total} samples (100 Hz, CPU only)",
             "| innermost known frame | share |", "|---|---|",
             *(f"| {k} | {v / total * 100:.0f} % |" for k, v in counts.most_common())]
 
@@ -155,8 +156,9 @@ async def profile(stack: ProcessStack, args: argparse.Namespace, collector: Coll
         f"== {n} dossiers, {args.members} members, {args.agents} agents; load {report.load()}",
         "  " + result.answer_post.line(50, 95, 99), "  " + result.decision_post.line(50, 95, 99),
         *cpu_table(laps, n), *span_table(collector.spans),
-        *(spy_table(out / "api.txt") if args.py_spy else []),
-        *([f"  (worker samples: {out / 'worker.txt'})"] if args.py_spy else []),
+        *(line for p in (("api", "worker") if args.py_spy else ())
+          for line in spy_table(out / f"{p}.txt", p)),
+        *([f"  (raw samples: {out}/api.txt, {out}/worker.txt)"] if args.py_spy else []),
         f"Machine at the end: {report.machine()}"]), flush=True)
 
 

@@ -33,7 +33,7 @@ from core.codec import ENCODING, KEY_ID, new_key
 from core.db.repositories import CraMemberRepository
 from core.domain.admin import MemberReplacement
 from core.domain.cra import CraContact
-from core.domain.procedure import Agent, Stage
+from core.domain.procedure import Agent, DossierChanged, Stage
 from core.settings import CodecSettings, Settings
 from tests.support import Stack
 from tests.workflows.helpers import (
@@ -206,6 +206,9 @@ async def test_terminate_and_reset_reasons_name_no_one(
     async with dev_stack.worker(client) as worker:
         handle = await start_dossier(client, n, worker.task_queue)
         await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
+        # The platform's echo of "passer en instruction": on the lean path (issue 18) the reset
+        # point, the task completed after the stage's, comes with the next event.
+        await handle.signal(DossierWorkflow.dossier_changed, DossierChanged())
         plan = await _reset_point(client, handle.id, Stage.ADMISSIBILITY)
         new_run = await execute_reset(client, plan, reason, admin)
         await batches.terminate(client, reason)(consultation(client, n, "53").id)

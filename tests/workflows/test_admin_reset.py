@@ -15,7 +15,7 @@ from typer.testing import Result
 from api.admin.reset import execute_reset, plan_reset
 from api.errors import Refused
 from core.db.repositories import AdminActionRepository
-from core.domain.procedure import ConsultationStatus, Outcome, Stage
+from core.domain.procedure import ConsultationStatus, DossierChanged, Outcome, Stage
 from core.ids import dossier_workflow_id
 from tests.support import Stack
 from tests.workflows.helpers import (
@@ -56,6 +56,10 @@ async def test_reset_to_admissibility_keeps_the_answers_and_sends_nothing_twice(
     async with dev_stack.worker(client) as worker:
         handle = await start_dossier(client, n, worker.task_queue)
         await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
+        # The platform's echo of "passer en instruction", as the intake relays it. On the lean
+        # path (issue 18) the stage's record is written inside the task that enters it: the
+        # point, the next task completed, comes with the next event.
+        await handle.signal(DossierWorkflow.dossier_changed, DossierChanged())
         await _reset_point_recorded(client, n, Stage.ADMISSIBILITY)  # the answer comes after it
         await consultation(client, n, "53").execute_update(
             CraConsultationWorkflow.submit_opinion, opinion("cra-53-ess"))
