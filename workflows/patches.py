@@ -72,6 +72,13 @@ SEALED_CLOSE = Patch(
     "a consultation ignores a close signal without its (encrypted) payload (issue 15)",
     "no CraConsultationWorkflow started before 0.3.0 is open or resettable")
 
+AMENDMENT_QUEUE = Patch(
+    "amendment-queue-v1", "0.4.0",
+    "agent and admin Updates return at once: their slow work (consultations opened or closed, "
+    "emails, notices) is queued and worked through by the run, in order (issue 16)",
+    "no DossierWorkflow nor CraConsultationWorkflow started before 0.4.0 is open or resettable")
+
 REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK,
                                REMINDER_NOTICE, SYNTHESIS_RECORDER, HIDDEN_DOSSIER,
-                               CORRECTION_ROUNDS, ONE_CHANNEL, REFERENT_EMAIL, SEALED_CLOSE)
+                               CORRECTION_ROUNDS, ONE_CHANNEL, REFERENT_EMAIL, SEALED_CLOSE,
+                               AMENDMENT_QUEUE)

@@ -18,6 +18,7 @@ from api.admin.stuck_page import pages as stuck_pages
 from api.auth.deps import ApiAdmin
 from api.deps import TemporalClient
 from api.errors import ApiError
+from api.idempotency import IdempotencyKey
 from core.db.engine import Database
 from core.db.repositories import AdminActionRepository
 from core.domain.admin import (
@@ -54,8 +55,10 @@ def _database(request: Request) -> Database:
     return db
 
 
-def _desk(client: TemporalClient, db: Annotated[Database, Depends(_database)]) -> AdminDesk:
-    return AdminDesk(client, db)
+def _desk(client: TemporalClient, db: Annotated[Database, Depends(_database)],
+          key: IdempotencyKey = None) -> AdminDesk:
+    """Each request's Updates carry its ``Idempotency-Key``: a retried request is applied once."""
+    return AdminDesk(client, db, key)
 
 
 Desk = Annotated[AdminDesk, Depends(_desk)]

@@ -26,6 +26,7 @@ from api.admin.reset import execute_reset, plan_reset
 from api.admin.stuck import find_stuck
 from api.auth.roles import Role, role_of
 from api.errors import ApiError
+from api.idempotency import new_key
 from api.temporal import connect
 from core.db.engine import Database, create_engine
 from core.domain.admin import (
@@ -87,8 +88,10 @@ def _run(email: str, action: Callable[[Database, Agent], Awaitable[T]]) -> T:
 
 
 async def _desk(db: Database) -> AdminDesk:
+    """One idempotency key per invocation: a command retried by its client library (a lost
+    answer) is applied once; running the command again is a new request."""
     settings = get_settings()
-    return AdminDesk(await connect(settings.temporal, settings.codec), db)
+    return AdminDesk(await connect(settings.temporal, settings.codec), db, key=f"cli-{new_key()}")
 
 
 @app.command()

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from core.domain.procedure import OPINION_LABELS, ConsultationStatus, Outcome, Stage
     from core.domain.regions import region_name
     from workflows import patches
-    from workflows.payloads import AdmissibilityDecision, DecisionRequest, DossierStatus
+    from workflows.payloads import AdmissibilityDecision, DecisionRequest, UpdateAck
 
 # The parts of the dossier workflow build on each other (workflow code: not passed through).
 from workflows.dossier.bessii import BessiiDecisions
@@ -26,9 +26,11 @@ class Amendments(BessiiDecisions):
     # New handlers only: they add nothing to the command sequence of old histories.
 
     @workflow.update(name="withdraw")
-    def withdraw(self, request: Withdrawal) -> DossierStatus:
+    def withdraw(self, request: Withdrawal) -> UpdateAck:
         """The applicant asked to withdraw: the normal end *sans suite* (platform, applicant and
         CRA emails), with the applicant's request as motivation."""
+        if self._known():  # a retry of a request applied already: changes nothing
+            return self._again()
         motivation = f"Retrait à la demande du porteur de projet : {request.reason}"
         if self._admissibility is None:
             self._admissibility = AdmissibilityDecision(agent=request.agent, admissible=False,
@@ -37,17 +39,21 @@ class Amendments(BessiiDecisions):
             self._decision = DecisionRequest(agent=request.agent, outcome=Outcome.SANS_SUITE,
                                              motivation=motivation)
         self._step("Retrait du dossier à la demande du porteur de projet", by=request.agent.name)
-        return self.status()
+        return self._ack("withdraw")
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdrawal) -> None:
+        if self._known():
+            return
         waiting = (self._stage is Stage.ADMISSIBILITY and self._admissibility is None) or (
             self._stage is Stage.INSTRUCTION and self._decision is None)
         if not waiting:
             raise ApplicationError(f"cannot withdraw at stage {self._stage}", type="WrongStage")
 
     @workflow.update(name="correct_referent_email")
-    def correct_referent_email(self, correction: ReferentCorrection) -> DossierStatus:
+    def correct_referent_email(self, correction: ReferentCorrection) -> UpdateAck:
+        if self._known():
+            return self._again()
         assert self._dossier is not None
         self._referent_email = correction.referent_email
         self._dossier = self._corrected(self._dossier)
@@ -60,10 +66,12 @@ class Amendments(BessiiDecisions):
         else:
             self._changed = True
         self._step(f"Courriel du référent corrigé : {correction.reason}", by=correction.agent.name)
-        return self.status()
+        return self._ack("correct_referent_email")
 
     @correct_referent_email.validator
     def _validate_referent(self, correction: ReferentCorrection) -> None:
+        if self._known():
+            return
         if self._dossier is None or self._stage in (Stage.NOTIFICATION, Stage.CLOSED):
             raise ApplicationError(f"cannot correct at stage {self._stage}", type="WrongStage")
 
@@ -92,7 +100,7 @@ class Amendments(BessiiDecisions):
         self._consultations[region] = ConsultationView(region=region)
 
     @workflow.update(name="correct_regions")
-    async def correct_regions(self, correction: RegionCorrection) -> DossierStatus:
+    async def correct_regions(self, correction: RegionCorrection) -> UpdateAck:
         """Corrects the regions (and, if given, the fragile-territory flags), then re-checks.
 
         Before the consultations open (reception, awaiting a correction), the corrected regions
@@ -108,6 +116,8 @@ class Amendments(BessiiDecisions):
         stay, with a step asking to review the territorial anchoring.
         Refused once BESSII has decided (or the dossier was deleted): nothing changes.
         """
+        if self._known():
+            return self._again()
         assert self._dossier is not None
         by = correction.agent.name
         self._regions = list(correction.regions)
@@ -128,10 +138,12 @@ class Amendments(BessiiDecisions):
             await self._amend(lambda: self._follow_regions(by))
         self._publish(NEXT_STEP.get(self._stage, ""))
         self._mark()
-        return self.status()
+        return self._ack("correct_regions")
 
     @correct_regions.validator
     def _validate_regions(self, correction: RegionCorrection) -> None:
+        if self._known():
+            return
         self._check_amendable()
         assert self._dossier is not None
         territory = correction.territory
@@ -160,7 +172,7 @@ class Amendments(BessiiDecisions):
             await self._open_consultation(region, round_)
 
     @workflow.update(name="send_back")
-    async def send_back(self, request: SendBack) -> DossierStatus:
+    async def send_back(self, request: SendBack) -> UpdateAck:
         """Sends the dossier back to an earlier stage, before BESSII's decision.
 
         ``admissibility`` (from the final instruction): BESSII's admissibility is cleared and
@@ -174,6 +186,8 @@ class Amendments(BessiiDecisions):
         resend the link instead). The stage stays; at instruction the decision waits for the
         new opinion (or an override reason), as for any open consultation.
         """
+        if self._known():
+            return self._again()
         by = request.agent.name
         if request.to is BackTo.ADMISSIBILITY:
             self._admissibility = None
@@ -186,10 +200,12 @@ class Amendments(BessiiDecisions):
             await self._amend(lambda: self._reconsult(request.regions or list(self._consultations),
                                                       request.reason, by))
             self._publish(NEXT_STEP.get(self._stage, ""))
-        return self.status()
+        return self._ack("send_back")
 
     @send_back.validator
     def _validate_send_back(self, request: SendBack) -> None:
+        if self._known():
+            return
         self._check_amendable()
         if self._stage not in (Stage.ADMISSIBILITY, Stage.INSTRUCTION):
             raise ApplicationError(f"cannot send back at stage {self._stage}", type="WrongStage")

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         DossierStatus,
         EligibilityRecord,
         Step,
+        UpdateAck,
     )
 
 T = TypeVar("T")
@@ -190,6 +191,14 @@ class DossierState(Blocking):
         release: executions that checked before replay without it (``patches``)."""
         return check_completeness(dossier, self._policy.budgets,
                                   referent_email=workflow.patched(patches.REFERENT_EMAIL.id))
+
+    def _ack(self, update: str) -> UpdateAck:
+        """An Update's small result, remembered under its id (a retry gets it, not applied)."""
+        return self._done(UpdateAck(update=update, stage=self._stage))
+
+    def _again(self) -> UpdateAck:
+        answered: UpdateAck = self._answered()
+        return answered.model_copy(update={"applied": False, "stage": self._stage})
 
     def _consultation_id(self, region: str) -> str:
         return consultation_workflow_id(self._number, region, self._rounds.get(region, 1))
