@@ -71,7 +71,8 @@ class CraConsultationWorkflow(ConsultationAmendments):
             return await self._consult(input)
         except ClosedByAdmin as closed:  # an admin closed it at a blocked step: no opinion
             self._skip_reason, self._closed = closed.resolution.reason, True
-            await workflow.wait_condition(workflow.all_handlers_finished)
+            await workflow.wait_condition(lambda: workflow.all_handlers_finished()
+                                      and self._drained())
             await asyncio.gather(*self._notices)
             status = (ConsultationStatus.ANSWERED if self._opinion is not None
                       else ConsultationStatus.SKIPPED)
@@ -82,6 +83,7 @@ class CraConsultationWorkflow(ConsultationAmendments):
     async def _consult(self, input: ConsultationInput) -> ConsultationResult:
         # First thing, so that an amendment is accepted as soon as the consultation exists.
         self._movable = workflow.patched(patches.ADMIN_AMENDMENTS.id)
+        self._start_queue()  # admin amendments' emails and notices: by the queue's worker
         self._publish("consultation")
         await self._send_links("cra_invitation", "invitation")
         region = region_name(input.region)
@@ -105,7 +107,8 @@ class CraConsultationWorkflow(ConsultationAmendments):
             # Once answered, the pair may still amend until the deadline or until BESSII decides.
             await wait_until(lambda: self._closed, self._deadline,
                              f"Échéance consultation CRA {region}")
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished()
+                                      and self._drained())
         await asyncio.gather(*self._notices)  # every opinion notice delivered to the dossier
         if self._opinion is not None:
             status = ConsultationStatus.ANSWERED

@@ -4,6 +4,7 @@ member replaced, link sent again, consultation skipped), each applied once per r
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from temporalio import workflow
@@ -75,13 +76,20 @@ class ConsultationAmendments(ConsultationState):
         self._input.members = [change.new_member if m.id == change.old_member_id else m
                                for m in self._input.members]
         self._publish("consultation")
+        notice = MembersNotice(region=self._input.region, members=list(self._input.members))
+        purpose = f"replacement-{self._replacements}"
+        if self._queued:  # the notice and the invitation: by the queue's worker
+            self._enqueue(functools.partial(self._replaced, notice, purpose, change.new_member))
+        else:
+            await self._replaced(notice, purpose, change.new_member)
+        return self._done(self._input.members)
+
+    async def _replaced(self, notice: MembersNotice, purpose: str, member: CraContact) -> None:
         parent = workflow.info().parent
         if parent is not None:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-                MEMBERS_SIGNAL, MembersNotice(region=self._input.region, members=self._input.members))
-        await self._send_links("cra_invitation", f"replacement-{self._replacements}",
-                               [change.new_member])
-        return self._done(self._input.members)
+                MEMBERS_SIGNAL, notice)
+        await self._send_links("cra_invitation", purpose, [member])
 
     @replace_member.validator
     def _validate_replacement(self, change: MemberReplacement) -> None:
@@ -105,7 +113,11 @@ class ConsultationAmendments(ConsultationState):
         purpose = f"resend-{self._resends}"
         template = ("cra_invitation" if request.kind is LinkKind.INVITATION else "cra_reminder")
         member = next(m for m in self._input.members if m.id == request.member_id)
-        await self._send_links(template, purpose, [member])
+        send = functools.partial(self._send_links, template, purpose, [member])
+        if self._queued:  # sent by the queue's worker: the request returns at once
+            self._enqueue(send)
+        else:
+            await send()
         return self._done(self._key(f"{purpose}:{member.id}"))
 
     @resend_link.validator

@@ -66,10 +66,15 @@ class Requests:
 
     # ----------------------------------------------------------------- the queue
 
-    def _start_queue(self) -> None:
-        """First thing in the run: new executions work through their queue from here on."""
+    def _start_queue(self, worker: bool = True) -> None:
+        """First thing in the run: new executions queue their slow work from here on, worked
+        through by a coroutine of their own (``worker``) or by the run itself (``_drain``)."""
         self._queued = workflow.patched(patches.AMENDMENT_QUEUE.id)
-        if self._queued:
+        if self._queued and worker:
+            self._start_worker()
+
+    def _start_worker(self) -> None:
+        if self._worker is None:
             self._worker = asyncio.create_task(self._work_through())
 
     def _enqueue(self, *jobs: Job) -> None:
@@ -78,13 +83,21 @@ class Requests:
     def _drained(self) -> bool:
         return not self._work and not self._working
 
+    async def _run_job(self) -> None:
+        job = self._work.pop(0)
+        self._working = True
+        try:
+            await job()
+        finally:
+            self._working = False
+
+    async def _drain(self) -> None:
+        """The run works through the queue itself (its steps may close the execution)."""
+        while self._work:
+            await self._run_job()
+
     async def _work_through(self) -> None:
         IN_QUEUE.set(True)
         while True:
             await workflow.wait_condition(lambda: bool(self._work))
-            job = self._work.pop(0)
-            self._working = True
-            try:
-                await job()
-            finally:
-                self._working = False
+            await self._run_job()

@@ -4,6 +4,7 @@ email, regions, send-back), and the consultation changes they cause.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
@@ -11,11 +12,11 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.domain.admin import BackTo, ReferentCorrection, RegionCorrection, SendBack, Withdrawal
-    from core.domain.cra import ConsultationView
     from core.domain.procedure import OPINION_LABELS, ConsultationStatus, Outcome, Stage
     from core.domain.regions import region_name
     from workflows import patches
     from workflows.payloads import AdmissibilityDecision, DecisionRequest, UpdateAck
+    from workflows.requests import Job
 
 # The parts of the dossier workflow build on each other (workflow code: not passed through).
 from workflows.dossier.bessii import BessiiDecisions
@@ -80,7 +81,7 @@ class Amendments(BessiiDecisions):
         if (self._dossier is None or self._stage in (Stage.NOTIFICATION, Stage.CLOSED)
                 or self._decision is not None or self._deleted):
             raise ApplicationError(f"cannot amend at stage {self._stage}", type="WrongStage")
-        if self._opening or self._amending:
+        if (self._opening or self._amending) and not self._queued:  # queued: never busy
             raise ApplicationError("consultations are being opened or closed: retry shortly",
                                    type="Busy")
 
@@ -92,12 +93,6 @@ class Amendments(BessiiDecisions):
         finally:
             self._amending -= 1
         self._stage_deadline = self._cra_deadline()
-
-    def _reserve(self, region: str, round_: int) -> None:
-        """A consultation about to open: pending at once (a decision now needs an override)."""
-        self._rounds[region] = round_
-        self._finished.discard(region)
-        self._consultations[region] = ConsultationView(region=region)
 
     @workflow.update(name="correct_regions")
     async def correct_regions(self, correction: RegionCorrection) -> UpdateAck:
@@ -135,7 +130,10 @@ class Amendments(BessiiDecisions):
             self._step("Critères d’éligibilité enregistrés avant la correction : ancrage "
                        "territorial à revoir", by=by)
         if self._rounds:  # the consultations are open: they follow the regions
-            await self._amend(lambda: self._follow_regions(by))
+            if self._queued:  # opened and closed by the queue's worker, in order
+                self._enqueue(*self._regions_followed(by))
+            else:
+                await self._amend(lambda: self._run_now(self._regions_followed(by)))
         self._publish(NEXT_STEP.get(self._stage, ""))
         self._mark()
         return self._ack("correct_regions")
@@ -151,7 +149,14 @@ class Amendments(BessiiDecisions):
                 territory is None or territory == self._dossier.territory):
             raise ApplicationError("nothing to correct", type="NoChange")
 
-    async def _follow_regions(self, by: str) -> None:
+    @staticmethod
+    async def _run_now(jobs: list[Job]) -> None:
+        for job in jobs:
+            await job()
+
+    def _regions_followed(self, by: str) -> list[Job]:
+        """The state follows the corrected regions at once; returned: the consultations to
+        close, then those to open, in this order."""
         assert self._dossier is not None
         wanted = self._dossier.regions
         removed = [r for r in self._consultations if r not in wanted]
@@ -166,10 +171,11 @@ class Amendments(BessiiDecisions):
         for region, round_ in added.items():
             self._reserve(region, round_)
         self._consultations = {r: self._consultations[r] for r in wanted}  # main region first
-        for workflow_id in closing:
-            await self._signal_close(workflow_id)
-        for region, round_ in added.items():
-            await self._open_consultation(region, round_)
+        return self._moves(closing, added)
+
+    def _moves(self, closing: list[str], opening: dict[str, int]) -> list[Job]:
+        return [*(functools.partial(self._signal_close, w) for w in closing),
+                *(functools.partial(self._open_if_current, r, n) for r, n in opening.items())]
 
     @workflow.update(name="send_back")
     async def send_back(self, request: SendBack) -> UpdateAck:
@@ -197,8 +203,12 @@ class Amendments(BessiiDecisions):
             self._enter(Stage.ADMISSIBILITY, self._cra_deadline(),
                         NEXT_STEP[Stage.ADMISSIBILITY])
         else:
-            await self._amend(lambda: self._reconsult(request.regions or list(self._consultations),
-                                                      request.reason, by))
+            jobs = self._reconsult(request.regions or list(self._consultations), request.reason,
+                                   by)
+            if self._queued:
+                self._enqueue(*jobs)
+            else:
+                await self._amend(lambda: self._run_now(jobs))
             self._publish(NEXT_STEP.get(self._stage, ""))
         return self._ack("send_back")
 
@@ -221,7 +231,7 @@ class Amendments(BessiiDecisions):
                 raise ApplicationError("consultation still waiting for its answer",
                                        type="ConsultationOpen")
 
-    async def _reconsult(self, regions: list[str], reason: str, by: str) -> None:
+    def _reconsult(self, regions: list[str], reason: str, by: str) -> list[Job]:
         closing = [self._consultation_id(r) for r in regions if r not in self._finished]
         rounds = {r: self._rounds[r] + 1 for r in regions}
         for region, round_ in rounds.items():
@@ -231,8 +241,5 @@ class Amendments(BessiiDecisions):
             self._step(f"CRA {region_name(region)} consultée à nouveau (tour {round_}) : "
                        f"{reason} ; {before} du tour précédent remplacé", by=by)
             self._reserve(region, round_)
-        for workflow_id in closing:
-            await self._signal_close(workflow_id)
-        for region, round_ in rounds.items():
-            await self._open_consultation(region, round_)
+        return self._moves(closing, rounds)
 

@@ -42,6 +42,7 @@ class DossierWorkflow(Completeness):
             return await self._withdraw_hidden()
 
     async def _procedure(self, input: DossierInput) -> DossierResult:
+        self._start_queue(worker=False)  # its worker starts once the consultations are open
         workflow.upsert_search_attributes([sa.DOSSIER_NUMBER.value_set(input.number),
                                            sa.DEMARCHE.value_set(input.demarche)])
         if workflow.patched(patches.CORRECTION_ROUNDS.id):
