@@ -86,7 +86,8 @@ async def test_a_retry_after_a_reset_is_not_applied_again(
         dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
     """The workflow remembers the ids it applied, whatever Temporal still remembers: after a
     reset the new run rebuilt from the re-applied Update answers the retry, applies nothing."""
-    from api.admin.reset import execute_reset, plan_reset
+    from api.admin.reset import plan_reset
+    from api.admin.reset_apply import execute_reset
     from core.ids import dossier_workflow_id
     from tests.workflows.helpers import admissible
 
@@ -99,7 +100,7 @@ async def test_a_retry_after_a_reset_is_not_applied_again(
                                     id="confirm_admissibility:k-1")
         await wait_for_stage(handle, Stage.INSTRUCTION)
         plan = await plan_reset(client, dossier_workflow_id(number), Stage.ADMISSIBILITY)
-        run = await execute_reset(client, plan, "test", "ci")
+        run = (await execute_reset(client, plan, "test", "ci")).run_id
         reset = client.get_workflow_handle_for(DossierWorkflow.run, handle.id, run_id=run)
         await wait_for(reset, lambda s: s.stage is Stage.INSTRUCTION)
         await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible(),

@@ -47,7 +47,7 @@ class Amendments(BessiiDecisions):
         if self._known():
             return
         waiting = (self._stage is Stage.ADMISSIBILITY and self._admissibility is None) or (
-            self._stage is Stage.INSTRUCTION and self._decision is None)
+            self._awaiting_decision() and self._decision is None)
         if not waiting:
             raise ApplicationError(f"cannot withdraw at stage {self._stage}", type="WrongStage")
 
@@ -198,7 +198,8 @@ class Amendments(BessiiDecisions):
         if request.to is BackTo.ADMISSIBILITY:
             self._admissibility = None
             self._passes += 1
-            self._sent_back = True  # wakes the run, waiting for the decision
+            # Wakes the run waiting for the decision (not yet there: it waits for admissibility).
+            self._sent_back = self._stage is Stage.INSTRUCTION
             self._step(f"Renvoyé à l’examen de la recevabilité : {request.reason}", by=by)
             self._enter(Stage.ADMISSIBILITY, self._cra_deadline(),
                         NEXT_STEP[Stage.ADMISSIBILITY])
@@ -219,7 +220,7 @@ class Amendments(BessiiDecisions):
         self._check_amendable()
         if self._stage not in (Stage.ADMISSIBILITY, Stage.INSTRUCTION):
             raise ApplicationError(f"cannot send back at stage {self._stage}", type="WrongStage")
-        if request.to is BackTo.ADMISSIBILITY and self._stage is not Stage.INSTRUCTION:
+        if request.to is BackTo.ADMISSIBILITY and not self._awaiting_decision():
             raise ApplicationError("admissibility is not an earlier stage here",
                                    type="NotBackwards")
         if request.to is BackTo.CONSULTATION:

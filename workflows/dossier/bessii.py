@@ -43,6 +43,14 @@ class BessiiDecisions(Notification):
             reminder_summary=f"Relance BESSII : {short}",
         )
 
+    def _awaiting_decision(self) -> bool:
+        """The dossier's state, not the run's position: admissible, the decision is next, even
+        before the run has entered the instruction (an Update re-applied after a reset, or
+        arriving in the same task as the admissibility). Accepts all it accepted before."""
+        return self._stage is Stage.INSTRUCTION or (
+            self._stage is Stage.ADMISSIBILITY and self._admissibility is not None
+            and self._admissibility.admissible)
+
     @workflow.update(name="confirm_admissibility")
     async def confirm_admissibility(self, decision: AdmissibilityDecision) -> UpdateAck:
         if self._known():  # a retry of a request applied already: changes nothing
@@ -95,7 +103,7 @@ class BessiiDecisions(Notification):
     def _validate_decision(self, decision: DecisionRequest) -> None:
         if self._known():
             return
-        if self._stage is not Stage.INSTRUCTION or self._decision is not None:
+        if not self._awaiting_decision() or self._decision is not None:
             raise ApplicationError(f"a decision cannot be recorded at stage {self._stage}",
                                    type="WrongStage")
         pending = self._pending_regions()
