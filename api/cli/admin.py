@@ -21,7 +21,7 @@ from api.admin import batch as batches
 from api.admin.activities import retry_activity
 from api.admin.audit import audited, record
 from api.admin.desk import AdminDesk
-from api.admin.replay import replay_files, replay_query
+from api.admin.replay import RUNNING, replay_files, replay_query, replay_sample
 from api.admin.reset import plan_reset
 from api.admin.reset_apply import execute_reset
 from api.admin.stuck import find_stuck
@@ -339,11 +339,21 @@ def replay(
     admin: AsAdmin,
     files: Annotated[list[Path] | None, typer.Argument(help="Histories exported as JSON")] = None,
     query: Annotated[str | None, typer.Option(help="Visibility query")] = None,
+    sample: Annotated[int | None, typer.Option(
+        help="Replay N executions drawn at random among the running ones (or --query's)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the draw (repeatable)")] = None,
 ) -> None:
-    """Replay histories against the current code; exit code 1 on non-determinism."""
+    """Replay histories against the current code; exit code 1 on non-determinism.
+
+    Before a deploy, with the new code and the production cluster's address:
+    ``ptce admin replay --sample 200``."""
     async def action(db: Database, agent: Agent) -> int:
-        if query:
-            settings = get_settings()
+        settings = get_settings()
+        if sample is not None:
+            report = await replay_sample(await connect(settings.temporal, settings.codec),
+                                         sample, query or RUNNING, seed)
+        elif query:
             report = await replay_query(await connect(settings.temporal, settings.codec), query)
         else:
             report = await replay_files(list(files or []))

@@ -43,6 +43,7 @@ from tests.workflows.helpers import (
     start_dossier,
     wait_for,
 )
+from tests.workflows.recording import record_history
 from tests.workflows.test_temporal_ui import _listed, readme_filter
 from workflows import search_attributes as sa
 from workflows.consultation import CraConsultationWorkflow
@@ -144,6 +145,8 @@ async def test_a_refused_step_parks_the_dossier_until_an_admin_retries_it(
             await _standard_path(client, ts_stack, n, handle)
         result = await handle.result()
         step_after = await blocked_step(handle)
+        if case in ("cra-pair", "decide"):  # a step of the run, one of a queued opening
+            await record_history(client, f"blocked-{case}-resumed", dossier_workflow_id(n))
 
     assert result.outcome is Outcome.LAUREAT
     assert step_after is None  # unset once resumed
@@ -173,6 +176,7 @@ async def test_a_refused_invitation_parks_the_consultation_and_skip_goes_on(
             agent=ADMIN, reason="lien envoyé à la main", action=BlockAction.SKIP))
         await _standard_path(client, ts_stack, n, handle)
         result = await handle.result()
+        await record_history(client, "blocked-invitation-skipped", consultation_workflow_id(n, "53"))
     assert result.outcome is Outcome.LAUREAT
     assert result.consultations[0].status is ConsultationStatus.ANSWERED
 

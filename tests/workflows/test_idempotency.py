@@ -15,9 +15,11 @@ from api.auth.session import AgentSession, Cookies, Source, new_sid
 from core.db.repositories import AgentRoleRepository
 from core.domain.admin import ReferentCorrection
 from core.domain.procedure import Stage
+from core.ids import dossier_workflow_id
 from core.settings import AgentPageSettings, Settings
 from tests.support import Stack
 from tests.workflows.helpers import start_dossier, wait_for, wait_for_stage
+from tests.workflows.recording import record_history
 from tests.workflows.test_admin_amendments import ADMIN
 from workflows.dossier import DossierWorkflow
 
@@ -73,6 +75,7 @@ async def test_a_decision_posted_twice_with_one_key_is_applied_once(
         assert bad.status_code == 422
         await handle.result()
         status = await handle.query(DossierWorkflow.status)
+        await record_history(client, "idempotent-requests-referent", dossier_workflow_id(number))
 
     whats = [s.what for s in status.steps]
     assert whats.count("Recevabilité : recevable") == 1
@@ -88,7 +91,6 @@ async def test_a_retry_after_a_reset_is_not_applied_again(
     reset the new run rebuilt from the re-applied Update answers the retry, applies nothing."""
     from api.admin.reset import plan_reset
     from api.admin.reset_apply import execute_reset
-    from core.ids import dossier_workflow_id
     from tests.workflows.helpers import admissible
 
     client = dev_env.client
