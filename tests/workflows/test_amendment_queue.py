@@ -80,3 +80,21 @@ async def test_a_blocked_consultation_makes_no_amendment_busy(
         await handle.terminate("test over")
     await record_history(client, "amendment-queue", dossier_workflow_id(n),
                          consultation_workflow_id(n, "76"))
+
+
+async def test_closed_while_opening_its_consultations_opens_no_more(
+        time_env: WorkflowEnvironment, ts_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first region's CRA pair cannot be found: the run's own step, so an admin may close
+    the dossier there; the second region's queued consultation is then never opened."""
+    refuse_first(StoreActivities, "cra_pair", monkeypatch, lambda region: region == "76")
+    client = time_env.client
+    n = await ts_stack.file(1)  # Occitanie (main) + Nouvelle-Aquitaine
+    async with ts_stack.worker(client) as worker:
+        handle = await start_dossier(client, n, worker.task_queue)
+        [block] = await blocked(handle)
+        assert block.step == "cra_pair:76" and block.closable
+        await AdminDesk(client, ts_stack.res.db).resume(n, None, BlockResolution(
+            agent=ADMIN, reason="dossier en double", action=BlockAction.CLOSE))
+        result = await handle.result()
+    assert result.outcome is None and result.motivation == "dossier en double"
+    assert await ts_stack.emails(subject="Avis de la CRA") == []  # nobody invited
