@@ -7,6 +7,7 @@ deploy, a bug), or when BESSII's decision waits too long.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -24,6 +25,12 @@ from workflows import search_attributes as sa
 QUERY = (f"ExecutionStatus = 'Running' AND WorkflowType IN ('{DOSSIER_WORKFLOW}', "
          f"'{CONSULTATION_WORKFLOW}')")
 LIMIT = 1000
+# Describes run side by side (each is one frontend round trip): a sweep of a thousand running
+# cases takes seconds, not minutes.
+CONCURRENCY = 16
+# A block's text comes from a query, which waits for a worker: a case whose worker is gone
+# keeps the step named by its search attribute rather than hold up the whole list.
+BLOCKS_QUERY_TIMEOUT = timedelta(seconds=5)
 
 
 class StuckKind(StrEnum):
@@ -113,7 +120,7 @@ async def _add_blocks(client: Client, case: StuckCase) -> None:
     """What each block says (needs a worker: the search attribute alone names the step)."""
     try:
         blocks = await client.get_workflow_handle(case.workflow_id).query(
-            "blocks", result_type=list[Block])
+            "blocks", result_type=list[Block], rpc_timeout=BLOCKS_QUERY_TIMEOUT)
     except (RPCError, WorkflowQueryFailedError):
         return
     case.reasons = [r for r in case.reasons if r.kind is not StuckKind.BLOCKED]
@@ -124,14 +131,18 @@ async def _add_blocks(client: Client, case: StuckCase) -> None:
 
 async def find_stuck(client: Client, now: datetime,
                      decision_after: timedelta = timedelta(days=14)) -> list[StuckCase]:
-    """Every running dossier or consultation with at least one reason to look at it."""
-    stuck: list[StuckCase] = []
-    try:
-        async for execution in client.list_workflows(QUERY, limit=LIMIT):
-            case = _from_visibility(execution, now, decision_after)
+    """Every running dossier or consultation with at least one reason to look at it, in the
+    order visibility lists them."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def described(case: StuckCase) -> StuckCase:
+        async with gate:
             await _add_task_state(client, case)
-            if case.reasons:
-                stuck.append(case)
+        return case
+
+    try:
+        cases = [_from_visibility(execution, now, decision_after)
+                 async for execution in client.list_workflows(QUERY, limit=LIMIT)]
+        return [case for case in await asyncio.gather(*map(described, cases)) if case.reasons]
     except RPCError as exc:
         raise Unavailable("Temporal est momentanément indisponible") from exc
-    return stuck
