@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.admin.audit import audited
 from api.errors import Refused, Unavailable
-from api.idempotency import update_id
+from api.routes.idempotency import update_id
 from core.db.engine import Database
 from core.db.repositories import CraMemberRepository
 from core.domain.admin import (

@@ -18,7 +18,7 @@ from api.admin.stuck_page import pages as stuck_pages
 from api.auth.deps import ApiAdmin
 from api.deps import TemporalClient
 from api.errors import ApiError
-from api.idempotency import IdempotencyKey
+from api.routes.idempotency import IdempotencyKey
 from core.db.engine import Database
 from core.db.repositories import AdminActionRepository
 from core.domain.admin import (

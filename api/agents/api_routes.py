@@ -12,7 +12,7 @@ from api.agents.dossiers import DossierDesk, DossierRow
 from api.auth.deps import CSRF_HEADER, ApiAgent, SignedIn
 from api.auth.roles import Role
 from api.deps import TemporalClient
-from api.idempotency import IdempotencyKey
+from api.routes.idempotency import IdempotencyKey
 from core.domain.procedure import Stage
 from workflows.payloads import DossierStatus
 

@@ -24,7 +24,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import NotFound, Refused, Unavailable
-from api.idempotency import update_id
+from api.routes.idempotency import update_id
 from core.domain.procedure import STAGE_LABELS, ConsultationStatus, Stage
 from core.domain.regions import region_name
 from core.ids import DOSSIER_WORKFLOW, dossier_workflow_id

@@ -20,7 +20,7 @@ from api.auth.deps import PageAgent, check_form
 from api.auth.session import AgentSession
 from api.auth.state import AuthState, auth_state
 from api.errors import Refused
-from api.idempotency import new_key, valid
+from api.routes.idempotency import new_key, valid
 from core.db.engine import Database
 from core.domain.procedure import Stage
 

@@ -27,7 +27,7 @@ from api.admin.reset_apply import execute_reset
 from api.admin.stuck import find_stuck
 from api.auth.roles import Role, role_of
 from api.errors import ApiError
-from api.idempotency import new_key
+from api.routes.idempotency import new_key
 from api.temporal import connect
 from core.db.engine import Database, create_engine
 from core.domain.admin import (
