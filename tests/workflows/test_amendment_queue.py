@@ -6,8 +6,10 @@ at once too."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from activities.mail.activities import MailActivities
@@ -22,6 +24,21 @@ from tests.workflows.recording import record_history
 from tests.workflows.test_admin_amendments import ADMIN
 from tests.workflows.test_blocking import blocked, refuse_first
 from workflows.consultation import CraConsultationWorkflow
+
+
+async def _alert_sent(handle: Any) -> None:
+    for _ in range(300):
+        scheduled: set[int] = set()
+        async for event in handle.fetch_history_events():
+            if (event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and event
+                    .activity_task_scheduled_event_attributes.activity_type.name == "send_email"):
+                scheduled.add(event.event_id)
+            elif (event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+                  and event.activity_task_completed_event_attributes.scheduled_event_id
+                  in scheduled):
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the alert was never sent")
 
 
 def _regions(status: object) -> dict[str, ConsultationStatus]:
@@ -93,6 +110,9 @@ async def test_closed_while_opening_its_consultations_opens_no_more(
         handle = await start_dossier(client, n, worker.task_queue)
         [block] = await blocked(handle)
         assert block.step == "cra_pair:76" and block.closable
+        # The admins' alert delivered first: an activity still running when the dossier ends
+        # would hold the time-skipping server's clock for the next tests.
+        await _alert_sent(handle)
         await AdminDesk(client, ts_stack.res.db).resume(n, None, BlockResolution(
             agent=ADMIN, reason="dossier en double", action=BlockAction.CLOSE))
         result = await handle.result()
