@@ -218,3 +218,41 @@ async def test_drop_updates_sends_bessii_back_but_keeps_the_cra_answer_and_corre
     assert len(keys) == len(set(keys))
     assert len(await dev_stack.emails(subject="Avis de la CRA")) == 2
     assert len(await dev_stack.emails(subject="Décision sur votre candidature")) == 1
+
+
+async def test_a_decided_dossier_reset_to_admissibility_gets_its_decision_again_not_twice(
+        dev_env: WorkflowEnvironment, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The case the former tool listed as re-applied and silently lost: BESSII's decision,
+    delivered again once the new run is back in instruction, accepted; the dossier ends
+    notified once more without a mutation or an email twice."""
+    client = dev_env.client
+    n = await dev_stack.file(0)
+    async with dev_stack.worker(client) as worker:
+        handle = await start_dossier(client, n, worker.task_queue)
+        await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY
+                       and all(c.invited_at for c in s.consultations))
+        await _reset_point_recorded(client, n, Stage.ADMISSIBILITY)
+        await consultation(client, n, "53").execute_update(
+            CraConsultationWorkflow.submit_opinion, opinion("cra-53-ess"))
+        await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
+        await wait_for(handle, lambda s: s.stage is Stage.INSTRUCTION
+                       and s.consultations[0].opinion is not None)
+        await handle.execute_update(DossierWorkflow.record_decision, decision(Outcome.LAUREAT))
+        await handle.result()
+
+        plan = await plan_reset(client, dossier_workflow_id(n), Stage.ADMISSIBILITY)
+        assert [line.split(" (")[0] for line in plan.reapplied] == [
+            "signal cra_opinion", "update confirm_admissibility", "update record_decision"]
+        done = await _cli(monkeypatch, dev_env, dev_stack, n, Stage.ADMISSIBILITY, "--yes")
+        assert done.exit_code == 0 and "DIFFÉRENCE" not in done.output, done.output
+        assert "update record_decision (à l’étape « instruction ») : ré-appliqué" in done.output
+        reset = client.get_workflow_handle_for(DossierWorkflow.run, dossier_workflow_id(n),
+                                               run_id=(await handle.describe()).run_id)
+        result = await reset.result()
+
+    assert result.outcome is Outcome.LAUREAT
+    assert await dev_stack.mutations(n) == [
+        "dossierPasserEnInstruction", "dossierModifierAnnotations", "dossierAccepter"]
+    assert len(await dev_stack.emails(subject="Décision sur votre candidature")) == 1
+    keys = await dev_stack.sent_keys(n)
+    assert len(keys) == len(set(keys))
