@@ -152,8 +152,8 @@ def test_every_readme_command_line_parses_as_written(
                 try:
                     command.make_context(" ".join(["ptce", *path]), list(args))
                 except Exception as exc:  # typer's click: a usage error, or --help's exit
-                    message = getattr(exc, "format_message", lambda: repr(exc))()
-                    pytest.fail(f"{line!r} as {args}: {message}")
+                    shown = exc.format_message() if hasattr(exc, "format_message") else repr(exc)
+                    pytest.fail(f"{line!r} as {args}: {shown}")
 
 
 @pytest.mark.parametrize("path", [["admin", name] for name in ("reset", "resume", "skip",
