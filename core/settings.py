@@ -32,7 +32,11 @@ DEV_PLACEHOLDER, DEV_CODEC_KEY = hardening.DEV_PLACEHOLDER, hardening.DEV_CODEC_
 
 class TemporalSettings(BaseModel):
     address: str = "127.0.0.1:7233"
-    namespace: str = "default"
+    # The service's own namespace (``ptce temporal setup`` creates it; ``ptce dev`` too), never
+    # the shared ``default``: its retention is ours to choose.
+    namespace: str = "ptce"
+    # How long Temporal keeps a closed dossier's history (reset, replay, the UI read it): years.
+    retention_days: int = Field(default=3650, ge=1)
     task_queue: str = "ptce-dossiers"
     ui_url: str = "http://127.0.0.1:8233"
     # Workflows a worker keeps in memory (sticky cache). Memory grows with it, not with the

@@ -138,11 +138,12 @@ def standin_mailbox(
 
 @temporal_app.command("setup")
 def temporal_setup() -> None:
-    """Register the custom search attributes on the configured cluster (idempotent)."""
-    from api.cli.temporal_setup import register_search_attributes
+    """Create the service's namespace with its retention (or update the retention) and register
+    the custom search attributes in it (idempotent)."""
+    from api.cli.temporal_setup import run_setup
 
-    added = asyncio.run(register_search_attributes(get_settings().temporal))
-    typer.echo(f"Search attributes added: {', '.join(added) or 'none (all present)'}")
+    for line in asyncio.run(run_setup(get_settings().temporal)).lines():
+        typer.echo(line)
 
 
 

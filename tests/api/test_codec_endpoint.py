@@ -59,7 +59,7 @@ async def test_unauthenticated_requests_are_refused_before_anything_else(app: Fa
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://api.test") as http:
         for path in ("/codec/decode", "/codec/encode"):
-            r = await http.post(path, json={"payloads": []}, headers={"X-Namespace": "default"})
+            r = await http.post(path, json={"payloads": []}, headers={"X-Namespace": "ptce"})
             assert r.status_code == 401
 
 
@@ -87,7 +87,7 @@ async def test_a_foreign_namespace_or_a_foreign_key_is_refused_clearly(app: Fast
         http.cookies.set("ptce_agent", cookie)
         r = await http.post("/codec/decode", json=body, headers={"X-Namespace": "elsewhere"})
         assert r.status_code == 404
-        r = await http.post("/codec/decode", json=body, headers={"X-Namespace": "default"})
+        r = await http.post("/codec/decode", json=body, headers={"X-Namespace": "ptce"})
         assert r.status_code == 400 and r.json()["error"] == "undecodable_payload"
 
 
@@ -131,7 +131,7 @@ async def test_the_codec_protocol_as_the_temporal_clients_speak_it(app: FastAPI)
     """Proto3 JSON: an empty list is omitted (``{}``), either field spelling, base64 in either
     alphabet with or without padding; the answer always carries ``payloads``."""
     settings: Settings = app.dependency_overrides[get_settings]()
-    headers = {"X-Namespace": "default"}
+    headers = {"X-Namespace": "ptce"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://api.test") as http:
         http.cookies.set("ptce_agent", _admin_cookie(settings))
