@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.intake import IntakeActivities
     from core.ids import SYNC_WORKFLOW
+    from workflows import options
 
 
 class SyncInput(BaseModel):
@@ -35,13 +35,10 @@ class DemarcheSyncWorkflow:
             self._wake = False
             report = await workflow.execute_activity_method(
                 IntakeActivities.sync_demarche, input.demarche,
-                start_to_close_timeout=timedelta(minutes=10),
-                # The intake heartbeats after each dossier and while it waits out the rate limit
-                # (no call of its own lasts longer than the HTTP timeout, 30 s): a worker killed
-                # mid-poll is noticed, and the poll taken up by another, within a minute.
-                heartbeat_timeout=timedelta(minutes=1),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
-                summary=f"Synchronisation de la démarche {input.demarche}",
+                # The intake heartbeats after each dossier, while a request lasts and while it
+                # waits out the rate limit: a worker killed mid-poll is noticed, and the poll
+                # taken up by another, within a minute (workflows/options.py).
+                **options.intake(f"Synchronisation de la démarche {input.demarche}"),
             )
             if report.more:  # stopped at its time budget: go on at once
                 continue

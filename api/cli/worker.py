@@ -67,7 +67,8 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
 def build_worker(client: Client, settings: Settings, res: Resources, task_queue: str | None = None,
                  **worker_options: object) -> Worker:
     instrument_http(res.http)  # the platform's calls as child spans of their activity
-    ds = DsClient(res.http, settings.platform.graphql_url, token_source(settings.platform))
+    ds = DsClient(res.http, settings.platform.graphql_url, token_source(settings.platform),
+                  timeout=settings.platform.timeout_seconds)
     queue = task_queue or settings.temporal.task_queue
     store = StoreActivities(res.db)
     mail = MailActivities(settings.smtp, res.db, LinkSigner.from_settings(settings.links),
