@@ -43,6 +43,8 @@ from workflows import search_attributes
 
 # How long a new namespace may take to be seen by the frontend that serves us.
 PROPAGATION_TIMEOUT = timedelta(seconds=60)
+# How long a cluster still starting may take to answer (the compose stack starts it just before).
+READY_TIMEOUT = timedelta(minutes=2)
 
 
 @dataclass
@@ -156,5 +158,18 @@ async def setup(client: Client, settings: TemporalSettings) -> SetupReport:
     return report
 
 
-async def run_setup(settings: TemporalSettings) -> SetupReport:
-    return await setup(await connect(settings), settings)
+async def run_setup(settings: TemporalSettings,
+                    ready_timeout: timedelta = READY_TIMEOUT) -> SetupReport:
+    """Waits for the cluster (a server whose port just opened may not serve yet), then sets up."""
+    deadline = asyncio.get_running_loop().time() + ready_timeout.total_seconds()
+    while True:
+        try:
+            return await setup(await connect(settings), settings)
+        except RPCError as exc:
+            if exc.status not in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED) \
+                    or asyncio.get_running_loop().time() > deadline:
+                raise
+        except RuntimeError:  # the client could not connect at all
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(2)
