@@ -38,6 +38,12 @@ class TemporalSettings(BaseModel):
     namespace: str = "ptce"
     # How long Temporal keeps a closed dossier's history (reset, replay, the UI read it): years.
     retention_days: int = Field(default=3650, ge=1)
+    # Worker Deployment versioning: set (the image's release or commit), the worker polls as
+    # version ``<deployment_name>.<build_id>`` and takes only the tasks Temporal routes to that
+    # version (``ptce temporal set-current-version`` makes it the current one); empty (dev,
+    # tests): an unversioned worker. README, « Versions et déploiements ».
+    build_id: str = ""
+    deployment_name: str = "ptce"
     task_queue: str = "ptce-dossiers"
     ui_url: str = "http://127.0.0.1:8233"
     # Workflows a worker keeps in memory (sticky cache). Memory grows with it, not with the

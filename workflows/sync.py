@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from activities.intake import IntakeActivities
@@ -46,8 +47,22 @@ class DemarcheSyncWorkflow:
                 await workflow.wait_condition(lambda: self._wake, timeout=input.interval,
                                               timeout_summary="Prochaine synchronisation")
         await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(input)
+        # Pinned to its worker version while it runs; each new run starts on the current one.
+        workflow.continue_as_new(
+            input, initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE)
 
     @workflow.signal(name="sync_now")
     def sync_now(self) -> None:
         self._wake = True
+
+
+@workflow.defn(name=SYNC_WORKFLOW, versioning_behavior=VersioningBehavior.PINNED)
+class PinnedDemarcheSyncWorkflow(DemarcheSyncWorkflow):
+    """The same workflow for a versioned worker (``PTCE_TEMPORAL__BUILD_ID``): each run stays
+    on the worker version it started on, and its continue-as-new starts the next run on the
+    current version. An unversioned worker may not declare a behaviour (the server refuses its
+    workflow tasks), hence two registrations of one workflow type."""
+
+    @workflow.run
+    async def run(self, input: SyncInput) -> None:
+        await super().run(input)

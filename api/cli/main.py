@@ -146,6 +146,25 @@ def temporal_setup() -> None:
         typer.echo(line)
 
 
+@temporal_app.command("set-current-version")
+def temporal_set_current_version(
+    build_id: Annotated[str | None, typer.Argument(
+        help="Build id of the workers to make current (default: PTCE_TEMPORAL__BUILD_ID)")] = None,
+) -> None:
+    """Make a Worker Deployment version the current one, once its workers poll (versioning plan:
+    README, « Versions et déploiements »)."""
+    from api.cli.temporal_setup import set_current_version
+
+    settings = get_settings().temporal
+    chosen = build_id or settings.build_id
+    if not chosen:
+        typer.echo("No build id: pass one or set PTCE_TEMPORAL__BUILD_ID.", err=True)
+        raise typer.Exit(2)
+    previous = asyncio.run(set_current_version(settings, chosen))
+    typer.echo(f"Current version of {settings.deployment_name}: {settings.deployment_name}."
+               f"{chosen} (was {previous})")
+
+
 
 @platform_app.command("check")
 def platform_check() -> None:

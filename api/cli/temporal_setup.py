@@ -32,6 +32,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.api.workflowservice.v1 import (
     DescribeNamespaceRequest,
     RegisterNamespaceRequest,
+    SetWorkerDeploymentCurrentVersionRequest,
     UpdateNamespaceRequest,
 )
 from temporalio.client import Client
@@ -173,3 +174,16 @@ async def run_setup(settings: TemporalSettings,
             if asyncio.get_running_loop().time() > deadline:
                 raise
         await asyncio.sleep(2)
+
+
+async def set_current_version(settings: TemporalSettings, build_id: str) -> str:
+    """Makes ``<deployment_name>.<build_id>`` the deployment's current version: new dossiers,
+    and running ones at their next task, go to its workers; returns the previous version."""
+    client = await connect(settings)
+    answer = await client.workflow_service.set_worker_deployment_current_version(
+        SetWorkerDeploymentCurrentVersionRequest(
+            namespace=settings.namespace, deployment_name=settings.deployment_name,
+            build_id=build_id, identity="ptce temporal set-current-version"))
+    previous = answer.previous_deployment_version
+    return f"{previous.deployment_name}.{previous.build_id}" if previous.build_id else \
+        "unversioned"
