@@ -11,10 +11,9 @@ from temporalio.client import Client
 
 from api import cra, errors
 from api.agents import setup as agents
-from api.hardening import install_walls
+from api.hardening import install_walls, instrument_app
 from api.routes import codec, docs, home, metrics, webhook
 from api.routes.cors import PrefixCors
-from api.telemetry import instrument_app
 from api.temporal import connect
 from core.db.engine import Database, create_engine
 from core.db.migrate import upgrade

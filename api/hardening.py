@@ -7,18 +7,23 @@
   served (DNS rebinding: a page of another site whose name resolves to our address).
 - Body size: refused above ``PTCE_API__MAX_BODY_BYTES`` (the codec endpoint's own, larger cap
   for the Temporal UI's batches) before anything parses it, declared or streamed.
+- Spans: the URLs recorded in server spans never carry a link token or an email.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.trace import Span
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from core.settings import Settings
+from core.telemetry.logs import redact
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -133,3 +138,22 @@ def install_walls(app: FastAPI, settings: Settings, codec_prefix: str) -> None:
                        reserved_test_names=settings.lenient)
     app.add_middleware(ProxyHeadersMiddleware,
                        trusted_hosts=list(settings.api.trusted_proxies))
+
+
+_URL_ATTRIBUTES = ("http.target", "http.url", "url.path", "url.full", "url.query")
+
+
+def _redact_url(span: Span, scope: dict[str, Any]) -> None:
+    if not span.is_recording():
+        return
+    attributes = getattr(span, "attributes", None) or {}
+    for key in _URL_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str):
+            span.set_attribute(key, redact(value))
+
+
+def instrument_app(app: FastAPI) -> None:
+    """Server spans for every route but the health and metrics probes, URLs redacted."""
+    FastAPIInstrumentor.instrument_app(app, server_request_hook=_redact_url,
+                                       excluded_urls="healthz,metrics")

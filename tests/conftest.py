@@ -18,6 +18,21 @@ from api.cli.binaries import temporal_cli, temporal_test_server
 from api.cli.temporal_setup import add_search_attributes
 from tests.support import CONVERTER, Stack, stack
 
+# The longest tests, started first: pytest-xdist hands tests out in collection order, so one
+# that starts last would run alone at the end while the other processes wait.
+LONGEST_FIRST = ("tests/workflows/test_chaos_processes.py", "tests/api/test_cra_browser.py",
+                 "tests/activities/test_intake.py::test_101_deletions_are_all_seen",
+                 "tests/api/test_fuzz_api.py", "tests/api/test_agents_browser.py",
+                 "tests/api/test_admin_cli.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST_FIRST)
+                     if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keeps its order
+
 
 @pytest.fixture(scope="session")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:

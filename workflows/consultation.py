@@ -2,9 +2,7 @@
 
 Both members of the pair get a personal link. Either may submit the committee's single opinion;
 the other sees it and may amend it until the deadline. Reminders go only while no opinion is
-recorded; at the deadline without an opinion BESSII is alerted and the consultation ends as
-``NO_RESPONSE``: the procedure goes on without it.
-"""
+recorded; at the deadline without one BESSII is alerted and it ends ``NO_RESPONSE``."""
 
 from __future__ import annotations
 

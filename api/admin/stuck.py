@@ -11,6 +11,7 @@ listed when none runs. Visibility is read page by page to the end: no cap on the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -43,6 +44,12 @@ PAGE_SIZE = 1000
 _ENDED = {WorkflowExecutionStatus.FAILED: "en échec (Failed)",
           WorkflowExecutionStatus.TIMED_OUT: "hors délai (TimedOut)",
           WorkflowExecutionStatus.TERMINATED: "arrêtée de force (Terminated)"}
+# Describes run side by side (each is one frontend round trip): a sweep of a thousand running
+# cases takes seconds, not minutes.
+CONCURRENCY = 16
+# A block's text comes from a query, which waits for a worker: a case whose worker is gone
+# keeps the step named by its search attribute rather than hold up the whole list.
+BLOCKS_QUERY_TIMEOUT = timedelta(seconds=5)
 
 
 class StuckKind(StrEnum):
@@ -134,7 +141,7 @@ async def _add_blocks(client: Client, case: StuckCase) -> None:
     """What each block says (needs a worker: the search attribute alone names the step)."""
     try:
         blocks = await client.get_workflow_handle(case.workflow_id).query(
-            "blocks", result_type=list[Block])
+            "blocks", result_type=list[Block], rpc_timeout=BLOCKS_QUERY_TIMEOUT)
     except (RPCError, WorkflowQueryFailedError):
         return
     case.reasons = [r for r in case.reasons if r.kind is not StuckKind.BLOCKED]
@@ -178,21 +185,30 @@ async def find_stuck(client: Client, now: datetime,
                      demarches: Sequence[int] = (), page_size: int = PAGE_SIZE,
                      ) -> list[StuckCase]:
     """Every dossier, consultation or intake with at least one reason to look at it: the
-    running ones, the runs that ended abnormally, and each démarche whose intake is not
-    running. Every page of visibility is read (``page_size`` per call)."""
-    stuck: dict[str, StuckCase] = {}
-    try:
-        async for execution in client.list_workflows(QUERY, page_size=page_size):
-            case = _from_visibility(execution, now, decision_after)
+    running ones (in the order visibility lists them), the runs that ended abnormally, and
+    each démarche whose intake is not running. Every page of visibility is read
+    (``page_size`` per call), the describes ``CONCURRENCY`` at a time."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def described(case: StuckCase) -> StuckCase:
+        async with gate:
             await _add_task_state(client, case)
-            if case.reasons:
-                stuck[case.workflow_id] = case
-        async for execution in client.list_workflows(ENDED_QUERY, page_size=page_size):
-            if execution.id in stuck:
-                continue
-            ended = await _ended_case(client, execution)
-            if ended is not None:
-                stuck[ended.workflow_id] = ended
+        return case
+
+    async def ended(execution: WorkflowExecution) -> StuckCase | None:
+        async with gate:
+            return await _ended_case(client, execution)
+
+    try:
+        running = [_from_visibility(execution, now, decision_after)
+                   async for execution in client.list_workflows(QUERY, page_size=page_size)]
+        stuck = {case.workflow_id: case
+                 for case in await asyncio.gather(*map(described, running)) if case.reasons}
+        closed = [execution async for execution in client.list_workflows(
+            ENDED_QUERY, page_size=page_size) if execution.id not in stuck]
+        for case in await asyncio.gather(*map(ended, closed)):
+            if case is not None:
+                stuck.setdefault(case.workflow_id, case)
         for demarche in demarches:
             if not await _intake_running(client, demarche):
                 workflow_id = sync_workflow_id(demarche)

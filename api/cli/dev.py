@@ -64,10 +64,15 @@ def _namespace_flags(settings: Settings) -> list[str]:
     return [] if namespace == "default" else ["--namespace", namespace]
 
 
+def worker_names(workers: int) -> list[str]:
+    return ["worker"] if workers == 1 else [f"worker-{i}" for i in range(1, workers + 1)]
+
+
 def plan(settings: Settings, mailbox_web_port: int, platform_port: int,
-         forward_platform_emails: bool = False) -> list[Child]:
+         forward_platform_emails: bool = False, workers: int = 1) -> list[Child]:
     """``forward_platform_emails`` (``make run``): the platform stand-in's own emails to
-    applicants land in the local mailbox too (the process tests count the service's alone)."""
+    applicants land in the local mailbox too (the process tests count the service's alone).
+    ``workers`` above one: ``worker-1`` … ``worker-N`` share the task queue, as in production."""
     var = settings.var_dir.resolve()
     t_host, t_port = _host_port(settings.temporal.address)
     ui_port = int(settings.temporal.ui_url.rsplit(":", 1)[1])
@@ -86,7 +91,7 @@ def plan(settings: Settings, mailbox_web_port: int, platform_port: int,
               platform_port),
         Child("mailbox", [*py, "standin", "mailbox", "--web-port", str(mailbox_web_port)],
               mailbox_web_port),
-        Child("worker", [*py, "worker"], 0),
+        *(Child(name, [*py, "worker"], 0) for name in worker_names(workers)),
         Child("api", [*py, "api"], settings.api.port),
     ]
 

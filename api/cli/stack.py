@@ -49,6 +49,7 @@ class ProcessStack:
     ports: Ports = field(default_factory=Ports.free)
     extra_env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None  # None: children inherit our stdout/stderr
+    workers: int = 1  # worker processes on the one task queue
     children: dict[str, Child] = field(default_factory=dict)
 
     @property
@@ -92,7 +93,7 @@ class ProcessStack:
         """Starts the named children (all, in dependency order, when none is named)."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
         planned = {c.name: c for c in plan(self.settings(), self.ports.mailbox_web,
-                                            self.ports.platform)}
+                                            self.ports.platform, workers=self.workers)}
         for name in names or tuple(planned):
             child = planned[name]
             self.children[name] = child

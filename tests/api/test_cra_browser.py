@@ -1,19 +1,23 @@
 """A CRA pair answers in a real browser (Debian's headless Chromium, JavaScript off):
 open the link → read the dossier → submit with an error → fix → confirmation → the second
-member amends → the deadline passes → read-only page. Screenshots go to tests/output/."""
+member amends → the deadline passes (an admin brings it forward: no test waits out a
+consultation) → read-only page. Screenshots go to tests/output/."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
+from core.domain.admin import DeadlineChange
 from core.domain.policy import Policy
 from core.domain.procedure import ConsultationStatus, Opinion
 from tests.api.site import Site
+from tests.workflows.helpers import AGENT
+from workflows.consultation import CraConsultationWorkflow
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -21,7 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOTS = Path(__file__).resolve().parents[1] / "output" / "screenshots"
-DEADLINE = timedelta(seconds=30)
+DEADLINE = timedelta(minutes=10)
 SHORT = Policy(cra_deadline=DEADLINE, cra_reminders=[])
 
 
@@ -44,7 +48,7 @@ async def test_a_cra_pair_answers_in_a_real_browser(site: Site) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("[0-9]-*.png"):  # only this test's screenshots
         old.unlink()
-    number = await site.start(0, policy=SHORT)  # Bretagne, ZRR: one CRA, deadline in 30 s
+    number = await site.start(0, policy=SHORT)  # Bretagne, ZRR: one CRA
     tokens = await site.tokens(number)
     ess, cress = tokens["ess.53@cra.localhost"], tokens["cress.53@cra.localhost"]
 
@@ -113,7 +117,11 @@ async def test_a_cra_pair_answers_in_a_real_browser(site: Site) -> None:
             assert "Représentant·e CRESS Bretagne" in await second.inner_text("main")
 
             # The deadline passes: the page becomes the read-only outcome.
-            await _wait_closed(site, number, "53", timeout=DEADLINE.total_seconds() + 15)
+            await site.consultation(number, "53").execute_update(
+                CraConsultationWorkflow.change_deadline, DeadlineChange(
+                    agent=AGENT, reason="Comité avancé.",
+                    deadline=datetime.now(UTC) + timedelta(seconds=1)))
+            await _wait_closed(site, number, "53", timeout=30)
             await first.goto(site.url(ess))
             await first.get_by_role("heading", level=1, name="Consultation close").wait_for()
             closed = (await first.inner_text("main")).lower()

@@ -21,7 +21,7 @@ from api.app import create_app
 from api.auth.roles import Role
 from api.auth.session import AgentSession, Cookies, Source, new_sid
 from api.cra.redaction import RedactLinkTokens
-from api.telemetry import _redact_url
+from api.hardening import _redact_url
 from core.db.engine import Database, create_engine, create_schema
 from core.db.repositories import AgentRoleRepository
 from core.settings import AgentPageSettings, ApiSettings, Settings

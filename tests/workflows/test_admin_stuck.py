@@ -43,7 +43,7 @@ SHORT = Policy(cra_deadline=timedelta(seconds=2), cra_reminders=[],
 
 
 async def _stuck(env: WorkflowEnvironment, workflow_id: str, kind: StuckKind,
-                 timeout: float = 20.0, decision_after: timedelta = timedelta(days=14)
+                 timeout: float = 90.0, decision_after: timedelta = timedelta(days=14)
                  ) -> StuckCase:
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
