@@ -172,7 +172,8 @@ def _print_urls(settings: Settings, mailbox_web_port: int, platform_port: int) -
     lines = [
         "",
         "AMI PTCE – embedded stack is up:",
-        f"  Temporal Web UI            {settings.temporal.ui_url}",
+        f"  Temporal Web UI            {settings.temporal.ui_url.rstrip('/')}/namespaces/"
+        f"{settings.temporal.namespace}/workflows",
         f"  Temporal gRPC              {settings.temporal.address}",
         f"  API (docs at /docs)        http://127.0.0.1:{settings.api.port}",
         f"  Mailbox (SMTP sink)        http://127.0.0.1:{mailbox_web_port}"
