@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
@@ -28,13 +27,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.mail.models import EmailRequest
     from core.domain.admin import Block, BlockAction, BlockResolution
     from core.telemetry.logs import redact
+    from workflows import options
     from workflows import search_attributes as sa
     from workflows.requests import IN_QUEUE, Requests
 
 T = TypeVar("T")
-# The alert to the admins must not itself park anything: a bounded schedule, then given up.
-_ALERT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5),
-                           maximum_interval=timedelta(minutes=10))
 
 
 class ClosedByAdmin(Exception):
@@ -120,9 +117,7 @@ class Blocking(Requests):
                              context={**self._alert_context(), "label": block.label,
                                       "step": block.step, "message": block.message,
                                       "since": block.since, "workflow_id": workflow.info().workflow_id}),
-                summary=f"Alerte administrateurs : {block.label} bloqué",
-                start_to_close_timeout=timedelta(seconds=60),
-                schedule_to_close_timeout=timedelta(hours=6), retry_policy=_ALERT_RETRY)
+                **options.alert(f"Alerte administrateurs : {block.label} bloqué"))
         except ActivityError:
             workflow.logger.warning("blocked alert not sent", extra={"step": block.step})
 

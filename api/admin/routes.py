@@ -16,7 +16,7 @@ from api.admin.desk import AdminDesk
 from api.admin.stuck import StuckCase, find_stuck
 from api.admin.stuck_page import pages as stuck_pages
 from api.auth.deps import ApiAdmin
-from api.deps import TemporalClient
+from api.deps import AppSettings, TemporalClient
 from api.errors import ApiError
 from api.routes.idempotency import IdempotencyKey
 from core.db.engine import Database
@@ -127,9 +127,10 @@ class AuditRow(BaseModel):
 
 
 @api.get("/stuck", response_model=list[StuckCase])
-async def stuck(_: ApiAdmin, client: TemporalClient) -> list[StuckCase]:
-    """Running dossiers and consultations that need an admin, with the reasons."""
-    return await find_stuck(client, datetime.now(UTC))
+async def stuck(_: ApiAdmin, client: TemporalClient, settings: AppSettings) -> list[StuckCase]:
+    """Dossiers, consultations and the intake that need an admin, with the reasons."""
+    return await find_stuck(client, datetime.now(UTC),
+                            demarches=[settings.platform.demarche_number])
 
 
 @api.get("/actions", response_model=list[AuditRow])

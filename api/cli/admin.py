@@ -101,7 +101,8 @@ def stuck(admin: AsAdmin, as_json: Annotated[bool, typer.Option("--json")] = Fal
     async def action(db: Database, agent: Agent) -> None:
         settings = get_settings()
         client = await connect(settings.temporal, settings.codec)
-        cases = await find_stuck(client, datetime.now(UTC))
+        cases = await find_stuck(client, datetime.now(UTC),
+                                 demarches=[settings.platform.demarche_number])
         if as_json:
             typer.echo(json.dumps([c.model_dump(mode="json") for c in cases], indent=2,
                                   ensure_ascii=False))

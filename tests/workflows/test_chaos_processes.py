@@ -138,7 +138,7 @@ async def _havoc(stack: ProcessStack, platform: httpx.AsyncClient, rng: random.R
     plan = ["worker"] * WORKER_KILLS + ["temporal", "smtp", "platform", "token"]
     rng.shuffle(plan)
     for name in plan:
-        await asyncio.sleep(rng.uniform(1.5, 5.0))
+        await asyncio.sleep(rng.uniform(1.0, 3.0))
         if done.is_set():
             break
         if name == "worker":
