@@ -98,3 +98,29 @@ async def test_an_unguarded_change_fails_replay_and_a_patched_one_passes(
     monkeypatch.setattr(DossierWorkflow, "_record", guarded)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None
+
+
+def test_versioned_workers_run_the_types_the_gate_covers() -> None:
+    """A versioned worker registers the same workflow types (the intake with its versioning
+    behaviour only): the same names and handlers, so the gate's histories cover them too."""
+    from temporalio import workflow
+
+    from workflows.registry import VERSIONED_WORKFLOWS
+
+    def shape(classes: list[type]) -> dict[str | None, tuple[list[str], list[str]]]:
+        out = {}
+        for cls in classes:
+            d = workflow._Definition.from_class(cls)
+            assert d is not None
+            out[d.name] = (sorted(k for k in d.updates if k), sorted(k for k in d.signals if k))
+        return out
+
+    assert shape(VERSIONED_WORKFLOWS) == shape(WORKFLOWS)
+
+
+async def test_the_intake_history_replays_on_the_pinned_intake() -> None:
+    from workflows.registry import VERSIONED_WORKFLOWS
+
+    [path] = [p for p in RECORDED if p.stem.endswith("-sync")]
+    replayer = Replayer(workflows=VERSIONED_WORKFLOWS, data_converter=CONVERTER)
+    await replayer.replay_workflow(_load(path))
