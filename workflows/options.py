@@ -9,6 +9,10 @@ They nest (``core/timeouts.py``, checked by ``tests/workflows/test_timeouts.py``
   misconfiguration retries with backoff (and an alert) for that long, then the step is parked
   in the blocked state (``workflows/blocking.py``) for an admin to resume, never Failed.
 
+Attempts to other services heartbeat (``activities/heartbeats.py`` beats for them while they
+run): a worker killed in the middle of one has it retried elsewhere within
+``EXTERNAL_HEARTBEAT``, not after the whole attempt.
+
 The intake's poll has no schedule limit (it is the service's heartbeat: it must always come
 back) and a heartbeat timeout instead, so that a killed worker's poll is taken up at once.
 Changing these values changes no command a workflow issues: running histories replay.
@@ -41,6 +45,7 @@ INTAKE = RetryPolicy(maximum_interval=timedelta(minutes=5))
 EXTERNAL_ATTEMPT = max(HTTP_TIMEOUT * HTTP_CALLS_PER_ATTEMPT, SMTP_TIMEOUT * SMTP_STEPS) \
     + timedelta(seconds=30)
 EXTERNAL_SCHEDULE = timedelta(days=7)
+EXTERNAL_HEARTBEAT = timedelta(seconds=20)
 LOCAL_ATTEMPT = timedelta(seconds=30)  # the service's own database
 LOCAL_SCHEDULE = timedelta(days=2)
 ALERT_SCHEDULE = timedelta(hours=6)
@@ -51,7 +56,7 @@ INTAKE_HEARTBEAT = timedelta(minutes=1)  # beats after each dossier and while a 
 def external(summary: str) -> dict[str, Any]:
     return {"start_to_close_timeout": EXTERNAL_ATTEMPT,
             "schedule_to_close_timeout": EXTERNAL_SCHEDULE, "retry_policy": EXTERNAL,
-            "summary": summary}
+            "heartbeat_timeout": EXTERNAL_HEARTBEAT, "summary": summary}
 
 
 def local(summary: str) -> dict[str, Any]:
@@ -63,7 +68,7 @@ def alert(summary: str) -> dict[str, Any]:
     """An email to the admins about a blocked step (an SMTP delivery)."""
     return {"start_to_close_timeout": EXTERNAL_ATTEMPT,
             "schedule_to_close_timeout": ALERT_SCHEDULE, "retry_policy": ALERT,
-            "summary": summary}
+            "heartbeat_timeout": EXTERNAL_HEARTBEAT, "summary": summary}
 
 
 def intake(summary: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from temporalio.common import (
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.alerts import AdminAlerts
+from activities.heartbeats import AutoHeartbeat
 from activities.intake import IntakeActivities
 from activities.mail.activities import MailActivities
 from activities.platform.activities import PlatformActivities
@@ -102,7 +103,8 @@ def build_worker(client: Client, settings: Settings, res: Resources, task_queue:
         client,
         task_queue=queue,
         workflows=workflows,
-        interceptors=[BusinessMetrics()],  # tracing comes from the client's interceptors
+        # Tracing comes from the client's interceptors.
+        interceptors=[BusinessMetrics(), AutoHeartbeat()],
         activities=[
             store.save_snapshot, store.save_record, store.cra_pair,
             mail.send_email, mail.send_cra_link_email,
