@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +27,10 @@ OVERLAP = timedelta(minutes=2)  # far more than a request's commit can lag
 # weeks and a day before at most (app/models/deleted_dossier.rb#L29-L36, the daily purge): the
 # list is re-read over that span, or such rows would fall behind the cursor.
 DELETED_OVERLAP = timedelta(days=15)
-HEARTBEAT_EVERY = 10.0  # seconds, while waiting for the rate limit's window to reset
+HEARTBEAT_EVERY = 10.0  # seconds, while a request lasts or the rate limit's window resets
+# What one intake call may spend waiting out 429s before it gives the error to Temporal's retry:
+# with its time budget (activities.intake.SYNC_BUDGET) well within the attempt (options.INTAKE).
+MAX_RATE_LIMIT_WAIT = timedelta(minutes=5)
 
 
 def cursor_instant(cursor: str | None) -> datetime | None:
@@ -86,19 +90,37 @@ def prune(seen: dict[str, Any], cursor: str | None, overlap: timedelta) -> dict[
 
 
 class Pager:
-    """Queries for one intake call: a 429 is waited out in place (``RateLimit-Reset``), with
-    heartbeats, instead of failing the whole call and reading its page again."""
+    """Queries for one intake call: a 429 is waited out in place (``Retry-After``, else
+    ``RateLimit-Reset``), with heartbeats, instead of failing the whole call and reading its
+    page again; and a slow page heartbeats while it is read. The waits of one call are bounded
+    (``MAX_RATE_LIMIT_WAIT``): past it the 429 goes to Temporal's retry, within the attempt."""
 
-    def __init__(self, ds: DsClient) -> None:
+    def __init__(self, ds: DsClient, max_wait: float | None = None) -> None:
         self._ds = ds
         self.waited = 0.0
+        self._max_wait = MAX_RATE_LIMIT_WAIT.total_seconds() if max_wait is None else max_wait
 
     async def query(self, name: str, variables: dict[str, Any]) -> dict[str, Any]:
         while True:
             try:
-                return await self._ds.execute(name, variables)
+                return await self._beating(self._ds.execute(name, variables))
             except PlatformRateLimited as exc:
+                if self.waited + exc.retry_after > self._max_wait:
+                    raise
                 await self._wait(exc.retry_after)
+
+    @staticmethod
+    async def _beating(call: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+        """The request, with a heartbeat every ``HEARTBEAT_EVERY`` while it lasts."""
+        task = asyncio.ensure_future(call)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
+                if done:
+                    return task.result()
+                activity.heartbeat("reading the platform")
+        finally:
+            task.cancel()  # no effect once done; stops the request if we are cancelled
 
     async def _wait(self, seconds: float) -> None:
         self.waited += seconds

@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from core import hardening
 from core.codec import parse_keys
 from core.domain.policy import Policy
+from core.timeouts import HTTP_TIMEOUT, SMTP_TIMEOUT
 
 # The embedded development secrets (refused in production): defined with the checks.
 DEV_PLACEHOLDER, DEV_CODEC_KEY = hardening.DEV_PLACEHOLDER, hardening.DEV_CODEC_KEY
@@ -32,7 +33,17 @@ DEV_PLACEHOLDER, DEV_CODEC_KEY = hardening.DEV_PLACEHOLDER, hardening.DEV_CODEC_
 
 class TemporalSettings(BaseModel):
     address: str = "127.0.0.1:7233"
-    namespace: str = "default"
+    # The service's own namespace (``ptce temporal setup`` creates it; ``ptce dev`` too), never
+    # the shared ``default``: its retention is ours to choose.
+    namespace: str = "ptce"
+    # How long Temporal keeps a closed dossier's history (reset, replay, the UI read it): years.
+    retention_days: int = Field(default=3650, ge=1)
+    # Worker Deployment versioning: set (the image's release or commit), the worker polls as
+    # version ``<deployment_name>.<build_id>`` and takes only the tasks Temporal routes to that
+    # version (``ptce temporal set-current-version`` makes it the current one); empty (dev,
+    # tests): an unversioned worker. README, « Versions et déploiements ».
+    build_id: str = ""
+    deployment_name: str = "ptce"
     task_queue: str = "ptce-dossiers"
     ui_url: str = "http://127.0.0.1:8233"
     # Workflows a worker keeps in memory (sticky cache). Memory grows with it, not with the
@@ -99,7 +110,7 @@ class SmtpSettings(BaseModel):
     sender: str = "AMI PTCE <ne-pas-repondre@ptce.localhost>"
     bessii_mailbox: str = "bessii@dgtresor.localhost"
     admins_mailbox: str = "admin-ptce@dgtresor.localhost"  # alerts: blocked dossiers
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = Field(default=10.0, gt=0, le=SMTP_TIMEOUT.total_seconds())
 
 
 # The platform stand-in's own values: refused in production (each names its setting).
@@ -124,7 +135,9 @@ class PlatformSettings(BaseModel):
     mapping_file: Path | None = None  # None: the demo démarche shipped in core/data
     annotation_opinions_id: str = str(STANDIN_PLATFORM["annotation_opinions_id"])
     annotation_stage_id: str = str(STANDIN_PLATFORM["annotation_stage_id"])
-    timeout_seconds: float = 30.0
+    # A whole request, at most HTTP_TIMEOUT: the activities' attempts are sized on it.
+    timeout_seconds: float = Field(default=HTTP_TIMEOUT.total_seconds(), gt=0,
+                                   le=HTTP_TIMEOUT.total_seconds())
     poll_interval_seconds: int = 30
     # ``ptce platform check`` when the worker starts: None means in production only.
     check_at_start: bool | None = None

@@ -56,10 +56,13 @@ async def ts_stack(tmp_path: Path) -> AsyncIterator[Stack]:
 
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A real Temporal dev server (the `temporal` CLI from PyPI), with our search attributes."""
+    """A real Temporal dev server (the `temporal` CLI from PyPI), with our search attributes, in
+    the service's own namespace (the settings' default), as ``ptce dev`` runs it."""
+    from core.settings import TemporalSettings
     from workflows import search_attributes
 
     env = await WorkflowEnvironment.start_local(
+        namespace=TemporalSettings().namespace,
         dev_server_existing_path=str(temporal_cli()),
         data_converter=CONVERTER,
         search_attributes=search_attributes.ALL,

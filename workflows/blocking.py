@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
@@ -28,12 +27,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.mail.models import EmailRequest
     from core.domain.admin import Block, BlockAction, BlockResolution
     from core.telemetry.logs import redact
+    from workflows import options
     from workflows import search_attributes as sa
+    from workflows.requests import IN_QUEUE, Requests
 
 T = TypeVar("T")
-# The alert to the admins must not itself park anything: a bounded schedule, then given up.
-_ALERT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5),
-                           maximum_interval=timedelta(minutes=10))
 
 
 class ClosedByAdmin(Exception):
@@ -53,10 +51,11 @@ def _cause(err: ActivityError) -> tuple[str | None, str]:
     return None, str(err)
 
 
-class Blocking:
+class Blocking(Requests):
     """Mixin of both workflows. ``_republish`` shows the blocks; ``_alert_context`` names the case."""
 
     def _init_blocking(self) -> None:
+        self._init_requests()
         self._blocks: dict[int, Block] = {}
         self._resolutions: dict[int, BlockResolution] = {}
         self._blocks_seen = 0  # blocks ever opened: also their ids
@@ -76,9 +75,9 @@ class Blocking:
         """Runs ``start()`` until it succeeds (its result) or an admin skips the step (None).
 
         Only the run's own steps may be closed: a step of an Update handler (an admin's
-        amendment) can be retried or skipped, and the handler then goes on.
+        amendment, in its handler or in the queue) can be retried or skipped, and it goes on.
         """
-        closable = workflow.current_update_info() is None
+        closable = workflow.current_update_info() is None and not IN_QUEUE.get()
         while True:
             try:
                 return await start()
@@ -118,9 +117,7 @@ class Blocking:
                              context={**self._alert_context(), "label": block.label,
                                       "step": block.step, "message": block.message,
                                       "since": block.since, "workflow_id": workflow.info().workflow_id}),
-                summary=f"Alerte administrateurs : {block.label} bloqué",
-                start_to_close_timeout=timedelta(seconds=60),
-                schedule_to_close_timeout=timedelta(hours=6), retry_policy=_ALERT_RETRY)
+                **options.alert(f"Alerte administrateurs : {block.label} bloqué"))
         except ActivityError:
             workflow.logger.warning("blocked alert not sent", extra={"step": block.step})
 
@@ -138,12 +135,17 @@ class Blocking:
 
     @workflow.update(name="resume")
     def resume(self, resolution: BlockResolution) -> Block:
+        if self._known():  # a retry of a request applied already
+            answered: Block = self._answered()
+            return answered
         block = self._target(resolution)
         self._resolutions[block.id] = resolution
-        return block
+        return self._done(block)
 
     @resume.validator
     def _validate_resume(self, resolution: BlockResolution) -> None:
+        if self._known():
+            return
         block = self._target(resolution)
         if block.id in self._resolutions:
             raise ApplicationError("this block is being resumed", type="Busy")

@@ -56,10 +56,12 @@ class Lean:
                 return
         workflow.upsert_search_attributes(updates)
 
-    def _store(self, method: Callable[[S, P], Awaitable[R]], arg: P, summary: str
-               ) -> Awaitable[R]:
-        """A store activity (``activities.store``): local on the lean path, else as before."""
-        if self._lean:
+    def _store(self, method: Callable[[S, P], Awaitable[R]], arg: P, summary: str,
+               scheduled: bool = False) -> Awaitable[R]:
+        """A store activity (``activities.store``): local on the lean path, else as before.
+        ``scheduled``: a scheduled activity all the same, where its completion's workflow task
+        is needed (the reset point of a stage that then waits on people, ``api.admin.reset``)."""
+        if self._lean and not scheduled:
             return _local(method, arg, summary)
         return workflow.execute_activity_method(method, arg, **options.local(summary))
 

@@ -72,15 +72,21 @@ SEALED_CLOSE = Patch(
     "a consultation ignores a close signal without its (encrypted) payload (issue 15)",
     "no CraConsultationWorkflow started before 0.3.0 is open or resettable")
 
+AMENDMENT_QUEUE = Patch(
+    "amendment-queue-v1", "0.4.0",
+    "agent and admin Updates return at once: their slow work (consultations opened or closed, "
+    "emails, notices) is queued and worked through by the run, in order (issue 16)",
+    "no DossierWorkflow nor CraConsultationWorkflow started before 0.4.0 is open or resettable")
 LEAN_PATH = Patch(
     "lean-path-v1", "0.4.0",
     "fewer round trips per dossier (issue 18), decided once at run start (``workflows.lean``): "
     "the store activities run as local activities, a search-attribute upsert only carries what "
     "changed, a consultation gets its attributes at start, and the markers of every patch above "
-    "are implied (an execution that has this one started after all of them)",
+    "are implied (an execution that has this one started after all of them; AMENDMENT_QUEUE, "
+    "of the same release, was on main before this one was recorded)",
     "no DossierWorkflow or CraConsultationWorkflow started before 0.4.0 is open or resettable")
 
 REGISTER: tuple[Patch, ...] = (ADMIN_AMENDMENTS, DEADLINE_NOTICE, PROMPT_ANSWER, ADMIN_RECHECK,
                                REMINDER_NOTICE, SYNTHESIS_RECORDER, HIDDEN_DOSSIER,
                                CORRECTION_ROUNDS, ONE_CHANNEL, REFERENT_EMAIL, SEALED_CLOSE,
-                               LEAN_PATH)
+                               AMENDMENT_QUEUE, LEAN_PATH)

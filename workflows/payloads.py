@@ -24,7 +24,7 @@ from core.rules.eligibility import EligibilityAssessment
 __all__ = [
     "AdmissibilityDecision", "ConsultationInput", "ConsultationResult", "DecisionRequest",
     "DossierChanged", "DossierInput", "DossierResult", "DossierStatus", "EligibilityRecord",
-    "MembersNotice", "OpinionNotice", "OpinionSubmission", "ReminderNotice", "Step",
+    "MembersNotice", "OpinionNotice", "OpinionSubmission", "ReminderNotice", "Step", "UpdateAck",
 ]
 
 
@@ -111,6 +111,16 @@ class DossierStatus(BaseModel):
     consultations: list[ConsultationView] = Field(default_factory=list)
     decision: DecisionRequest | None = None
     steps: list[Step] = Field(default_factory=list)
+
+
+class UpdateAck(BaseModel):
+    """What an agent's or an admin's Update on a dossier returns: small (the dossier itself is
+    read with the ``status`` query). ``applied`` is False for a retry of a request (same Update
+    id) applied already: it changed nothing."""
+
+    update: str
+    stage: Stage | None = None
+    applied: bool = True
 
 
 class DossierResult(BaseModel):

@@ -17,6 +17,7 @@ platform's schema in the tests. Failures are classified here once, by what cures
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from functools import cache
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from core.timeouts import HTTP_TIMEOUT
 
 OPERATIONS_DIR = Path(__file__).parent / "graphql"
 _RETRYABLE_CODES = {"timeout", "internal_server_error"}
@@ -136,19 +139,27 @@ class DsClient:
     """``token``: the token itself, or a function giving it at each request (a token file
     re-read when it changes, so a rotated token is picked up without a restart)."""
 
-    def __init__(self, http: httpx.AsyncClient, url: str, token: str | Callable[[], str]) -> None:
+    def __init__(self, http: httpx.AsyncClient, url: str, token: str | Callable[[], str],
+                 timeout: float = HTTP_TIMEOUT.total_seconds()) -> None:
         self._http = http
         self._url = url
         self._token: Callable[[], str] = token if callable(token) else _constant(token)
+        # The whole request, connect to last byte (httpx's timeout bounds each read only):
+        # the activities' attempts are sized on it (core/timeouts.py).
+        self._timeout = min(timeout, HTTP_TIMEOUT.total_seconds())
 
     async def execute(self, name: str, variables: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = await self._http.post(
-                self._url, headers={"Authorization": f"Bearer {self._token()}"},
-                json={"query": operation(name), "variables": variables},
-            )
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.post(
+                    self._url, headers={"Authorization": f"Bearer {self._token()}"},
+                    json={"query": operation(name), "variables": variables},
+                )
         except httpx.TransportError as exc:
             raise PlatformUnavailable(f"{type(exc).__name__} calling the platform") from exc
+        except TimeoutError as exc:
+            raise PlatformUnavailable(
+                f"the platform did not answer within {self._timeout:g}s") from exc
         if response.status_code == 429:
             raise PlatformRateLimited(_retry_after(response))
         if response.status_code >= 500:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from temporalio.client import Client
 
 from api.admin.audit import temporal_reason
-from api.admin.reset import execute_reset, plan_reset
+from api.admin.reset import plan_reset
+from api.admin.reset_apply import execute_reset
 from core.domain.procedure import Stage
 from core.ids import DOSSIER_CHANGED_SIGNAL
 from workflows.payloads import DossierChanged
@@ -57,6 +58,9 @@ def signal_changed(client: Client) -> Callable[[str], Awaitable[object]]:
 def reset_to(client: Client, stage: Stage, reason: str, identity: str
              ) -> Callable[[str], Awaitable[object]]:
     async def one(workflow_id: str) -> str:
-        return await execute_reset(client, await plan_reset(client, workflow_id, stage),
-                                   reason, identity)
+        report = await execute_reset(client, await plan_reset(client, workflow_id, stage),
+                                     reason, identity)
+        if report.differences:
+            raise RuntimeError("; ".join(report.differences))
+        return report.run_id
     return one

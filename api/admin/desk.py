@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.admin.audit import audited
 from api.errors import Refused, Unavailable
+from api.routes.idempotency import update_id
 from core.db.engine import Database
 from core.db.repositories import CraMemberRepository
 from core.domain.admin import (
@@ -38,7 +39,7 @@ from core.domain.admin import (
 from core.domain.cra import CraContact
 from core.ids import consultation_workflow_id, dossier_workflow_id
 from workflows.dossier import DossierWorkflow
-from workflows.payloads import DossierStatus
+from workflows.payloads import DossierStatus, UpdateAck
 
 log = logging.getLogger("ptce.api.admin")
 # Validator refusals by ApplicationError type (never by message), explained in French.
@@ -66,9 +67,13 @@ EXPLAINED = {
 
 
 class AdminDesk:
-    def __init__(self, client: Client, db: Database) -> None:
+    """``key``: the request's idempotency key (``Idempotency-Key``, one per ``ptce admin``
+    invocation): each Update is sent as ``<update>:<key>``, applied once however often sent."""
+
+    def __init__(self, client: Client, db: Database, key: str | None = None) -> None:
         self._client = client
         self._db = db
+        self._request_key = key
 
     async def _update(self, workflow_id: str, name: str, payload: BaseModel,
                       result_type: type[Any],
@@ -76,10 +81,12 @@ class AdminDesk:
         """The Update's result. ``accepted`` runs once the workflow's validator accepted it and
         before its handler's result: what must follow the workflow's yes, never precede it."""
         handle = self._client.get_workflow_handle(workflow_id)
+        request = update_id(name, self._request_key)
         try:
             if accepted is None:
-                return await handle.execute_update(name, payload, result_type=result_type)
-            update = await handle.start_update(name, payload, result_type=result_type,
+                return await handle.execute_update(name, payload, id=request,
+                                                   result_type=result_type)
+            update = await handle.start_update(name, payload, id=request, result_type=result_type,
                                                wait_for_stage=WorkflowUpdateStage.ACCEPTED)
             # A rejection comes back as an outcome already known at this stage (temporalio
             # 1.35 keeps it on the handle): raise it before writing anything.
@@ -102,6 +109,17 @@ class AdminDesk:
             raise Unavailable("Temporal est momentanément indisponible") from exc
         except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
             raise Unavailable("l’action n’a pas pu être confirmée à temps") from exc
+
+    async def _dossier_update(self, number: int, name: str, payload: BaseModel) -> Any:
+        """An Update of the dossier (a small acknowledgement), then the dossier as it is now."""
+        target = dossier_workflow_id(number)
+        await self._update(target, name, payload, UpdateAck)
+        handle = self._client.get_workflow_handle_for(DossierWorkflow.run, target)
+        try:
+            return await handle.query(DossierWorkflow.status)
+        except (RPCError, WorkflowQueryFailedError) as exc:  # done; only the read failed
+            raise Unavailable("l’action est faite ; l’état du dossier est momentanément "
+                              "indisponible") from exc
 
     async def _consultation(self, number: int, region: str) -> str:
         """The workflow id of the region's current round (an admin may have opened a new one)."""
@@ -165,7 +183,7 @@ class AdminDesk:
         target = dossier_workflow_id(number)
         status: DossierStatus = await audited(
             self._db, request.agent, "withdraw", target, request.reason, {},
-            lambda: self._update(target, "withdraw", request, DossierStatus))
+            lambda: self._dossier_update(number, "withdraw", request))
         return status
 
     async def correct_referent_email(self, number: int, correction: ReferentCorrection
@@ -174,7 +192,7 @@ class AdminDesk:
         status: DossierStatus = await audited(
             self._db, correction.agent, "correct_referent_email", target, correction.reason,
             {"referent_email": correction.referent_email},
-            lambda: self._update(target, "correct_referent_email", correction, DossierStatus))
+            lambda: self._dossier_update(number, "correct_referent_email", correction))
         return status
 
     async def correct_regions(self, number: int, correction: RegionCorrection) -> DossierStatus:
@@ -184,7 +202,7 @@ class AdminDesk:
             params["territory"] = correction.territory.model_dump()
         status: DossierStatus = await audited(
             self._db, correction.agent, "correct_regions", target, correction.reason, params,
-            lambda: self._update(target, "correct_regions", correction, DossierStatus))
+            lambda: self._dossier_update(number, "correct_regions", correction))
         return status
 
     async def send_back(self, number: int, request: SendBack) -> DossierStatus:
@@ -192,7 +210,7 @@ class AdminDesk:
         status: DossierStatus = await audited(
             self._db, request.agent, "send_back", target, request.reason,
             {"to": request.to.value, "regions": request.regions},
-            lambda: self._update(target, "send_back", request, DossierStatus))
+            lambda: self._dossier_update(number, "send_back", request))
         return status
 
     async def resume(self, number: int, region: str | None, resolution: BlockResolution) -> Block:

@@ -16,8 +16,9 @@ from api.admin.desk import AdminDesk
 from api.admin.stuck import StuckCase, find_stuck
 from api.admin.stuck_page import pages as stuck_pages
 from api.auth.deps import ApiAdmin
-from api.deps import TemporalClient
+from api.deps import AppSettings, TemporalClient
 from api.errors import ApiError
+from api.routes.idempotency import IdempotencyKey
 from core.db.engine import Database
 from core.db.repositories import AdminActionRepository
 from core.domain.admin import (
@@ -54,8 +55,10 @@ def _database(request: Request) -> Database:
     return db
 
 
-def _desk(client: TemporalClient, db: Annotated[Database, Depends(_database)]) -> AdminDesk:
-    return AdminDesk(client, db)
+def _desk(client: TemporalClient, db: Annotated[Database, Depends(_database)],
+          key: IdempotencyKey = None) -> AdminDesk:
+    """Each request's Updates carry its ``Idempotency-Key``: a retried request is applied once."""
+    return AdminDesk(client, db, key)
 
 
 Desk = Annotated[AdminDesk, Depends(_desk)]
@@ -124,9 +127,10 @@ class AuditRow(BaseModel):
 
 
 @api.get("/stuck", response_model=list[StuckCase])
-async def stuck(_: ApiAdmin, client: TemporalClient) -> list[StuckCase]:
-    """Running dossiers and consultations that need an admin, with the reasons."""
-    return await find_stuck(client, datetime.now(UTC))
+async def stuck(_: ApiAdmin, client: TemporalClient, settings: AppSettings) -> list[StuckCase]:
+    """Dossiers, consultations and the intake that need an admin, with the reasons."""
+    return await find_stuck(client, datetime.now(UTC),
+                            demarches=[settings.platform.demarche_number])
 
 
 @api.get("/actions", response_model=list[AuditRow])

@@ -1,30 +1,49 @@
-"""Stuck dossiers: what visibility and ``describe`` tell about each running case.
+"""Stuck dossiers: what visibility and ``describe`` tell about each case.
 
 A case is stuck when its stage deadline passed without progress, when an activity keeps
 retrying (or is paused), when its workflow task keeps failing (non-determinism after a bad
-deploy, a bug), or when BESSII's decision waits too long.
+deploy, a bug), when BESSII's decision waits too long, when it is parked on a block, or when its
+latest run ended Failed, TimedOut or Terminated (a dossier or the intake: nothing will carry it
+on; a consultation ended so counts as closed without opinion, unless it Failed or TimedOut).
+The intake of each configured démarche (``DemarcheSyncWorkflow``) is looked at the same way, and
+listed when none runs. Visibility is read page by page to the end: no cap on the number.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 from temporalio.api.failure.v1 import Failure
-from temporalio.client import Client, WorkflowExecution, WorkflowQueryFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import Unavailable
 from core.domain.admin import Block
 from core.domain.procedure import Stage
-from core.ids import CONSULTATION_WORKFLOW, DOSSIER_WORKFLOW
+from core.ids import CONSULTATION_WORKFLOW, DOSSIER_WORKFLOW, SYNC_WORKFLOW, sync_workflow_id
 from workflows import search_attributes as sa
 
-QUERY = (f"ExecutionStatus = 'Running' AND WorkflowType IN ('{DOSSIER_WORKFLOW}', "
-         f"'{CONSULTATION_WORKFLOW}')")
-LIMIT = 1000
+_TYPES = f"'{DOSSIER_WORKFLOW}', '{CONSULTATION_WORKFLOW}', '{SYNC_WORKFLOW}'"
+QUERY = f"ExecutionStatus = 'Running' AND WorkflowType IN ({_TYPES})"
+# Runs that ended without finishing their work. A terminated consultation is a documented
+# admin action (closed without opinion, the dossier goes on): not listed.
+ENDED_QUERY = (
+    f"(ExecutionStatus IN ('Failed', 'TimedOut', 'Terminated') AND WorkflowType IN "
+    f"('{DOSSIER_WORKFLOW}', '{SYNC_WORKFLOW}')) OR (ExecutionStatus IN ('Failed', 'TimedOut') "
+    f"AND WorkflowType = '{CONSULTATION_WORKFLOW}')")
+PAGE_SIZE = 1000
+_ENDED = {WorkflowExecutionStatus.FAILED: "en échec (Failed)",
+          WorkflowExecutionStatus.TIMED_OUT: "hors délai (TimedOut)",
+          WorkflowExecutionStatus.TERMINATED: "arrêtée de force (Terminated)"}
 # Describes run side by side (each is one frontend round trip): a sweep of a thousand running
 # cases takes seconds, not minutes.
 CONCURRENCY = 16
@@ -40,6 +59,8 @@ class StuckKind(StrEnum):
     WORKFLOW_TASK_FAILING = "workflow_task_failing"
     DECISION_WAITING = "decision_waiting"
     BLOCKED = "blocked"  # parked after a failure retrying cannot cure: ``ptce admin resume``
+    ENDED_ABNORMALLY = "ended_abnormally"  # latest run Failed, TimedOut or Terminated
+    INTAKE_MISSING = "intake_missing"  # no DemarcheSyncWorkflow running for a démarche
 
 
 class StuckReason(BaseModel):
@@ -129,10 +150,44 @@ async def _add_blocks(client: Client, case: StuckCase) -> None:
         for b in blocks]
 
 
+async def _ended_case(client: Client, execution: WorkflowExecution) -> StuckCase | None:
+    """A run that ended abnormally, when it is still the workflow's latest (a reset, or the
+    intake started again by a worker, supersedes it)."""
+    try:
+        latest = await client.get_workflow_handle(execution.id).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    if latest.run_id != execution.run_id or execution.status not in _ENDED:
+        return None
+    attrs = execution.typed_search_attributes
+    closed = f" le {execution.close_time:%d/%m/%Y %H:%M} UTC" if execution.close_time else ""
+    return StuckCase(workflow_id=execution.id, workflow_type=execution.workflow_type,
+                     number=attrs.get(sa.DOSSIER_NUMBER), stage=attrs.get(sa.STAGE),
+                     stage_deadline=attrs.get(sa.STAGE_DEADLINE), reasons=[StuckReason(
+                         kind=StuckKind.ENDED_ABNORMALLY,
+                         detail=f"exécution {_ENDED[execution.status]}{closed}")])
+
+
+async def _intake_running(client: Client, demarche: int) -> bool:
+    try:
+        described = await client.get_workflow_handle(sync_workflow_id(demarche)).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return described.status is WorkflowExecutionStatus.RUNNING
+
+
 async def find_stuck(client: Client, now: datetime,
-                     decision_after: timedelta = timedelta(days=14)) -> list[StuckCase]:
-    """Every running dossier or consultation with at least one reason to look at it, in the
-    order visibility lists them."""
+                     decision_after: timedelta = timedelta(days=14),
+                     demarches: Sequence[int] = (), page_size: int = PAGE_SIZE,
+                     ) -> list[StuckCase]:
+    """Every dossier, consultation or intake with at least one reason to look at it: the
+    running ones (in the order visibility lists them), the runs that ended abnormally, and
+    each démarche whose intake is not running. Every page of visibility is read
+    (``page_size`` per call), the describes ``CONCURRENCY`` at a time."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def described(case: StuckCase) -> StuckCase:
@@ -140,9 +195,29 @@ async def find_stuck(client: Client, now: datetime,
             await _add_task_state(client, case)
         return case
 
+    async def ended(execution: WorkflowExecution) -> StuckCase | None:
+        async with gate:
+            return await _ended_case(client, execution)
+
     try:
-        cases = [_from_visibility(execution, now, decision_after)
-                 async for execution in client.list_workflows(QUERY, limit=LIMIT)]
-        return [case for case in await asyncio.gather(*map(described, cases)) if case.reasons]
+        running = [_from_visibility(execution, now, decision_after)
+                   async for execution in client.list_workflows(QUERY, page_size=page_size)]
+        stuck = {case.workflow_id: case
+                 for case in await asyncio.gather(*map(described, running)) if case.reasons}
+        closed = [execution async for execution in client.list_workflows(
+            ENDED_QUERY, page_size=page_size) if execution.id not in stuck]
+        for case in await asyncio.gather(*map(ended, closed)):
+            if case is not None:
+                stuck.setdefault(case.workflow_id, case)
+        for demarche in demarches:
+            if not await _intake_running(client, demarche):
+                workflow_id = sync_workflow_id(demarche)
+                case = stuck.setdefault(workflow_id, StuckCase(
+                    workflow_id=workflow_id, workflow_type=SYNC_WORKFLOW))
+                case.reasons.append(StuckReason(
+                    kind=StuckKind.INTAKE_MISSING,
+                    detail=f"aucune synchronisation en cours pour la démarche {demarche} : "
+                           "les dossiers déposés ou modifiés ne sont plus relevés"))
     except RPCError as exc:
         raise Unavailable("Temporal est momentanément indisponible") from exc
+    return list(stuck.values())

@@ -12,6 +12,7 @@ from api.agents.dossiers import DossierDesk, DossierRow
 from api.auth.deps import CSRF_HEADER, ApiAgent, SignedIn
 from api.auth.roles import Role
 from api.deps import TemporalClient
+from api.routes.idempotency import IdempotencyKey
 from core.domain.procedure import Stage
 from workflows.payloads import DossierStatus
 
@@ -55,19 +56,22 @@ async def get_dossier(number: int, _: ApiAgent, desk: Desk) -> DossierStatus:
 @router.post("/dossiers/{number}/admissibility", response_model=DossierStatus,
              responses={409: {"description": "Refusé par le workflow (étape)"}})
 async def confirm_admissibility(number: int, body: actions.AdmissibilityBody, session: ApiAgent,
-                                desk: Desk) -> DossierStatus:
-    return await desk.confirm_admissibility(number, actions.admissibility(session.agent, body))
+                                desk: Desk, key: IdempotencyKey = None) -> DossierStatus:
+    return await desk.confirm_admissibility(number, actions.admissibility(session.agent, body),
+                                            key)
 
 
 @router.post("/dossiers/{number}/eligibility", response_model=DossierStatus,
              responses={409: {"description": "Refusé par le workflow (étape)"}})
 async def record_eligibility(number: int, body: actions.EligibilityBody, session: ApiAgent,
-                             desk: Desk) -> DossierStatus:
-    return await desk.record_eligibility(number, actions.eligibility(session.agent, body))
+                             desk: Desk, key: IdempotencyKey = None) -> DossierStatus:
+    return await desk.record_eligibility(number, actions.eligibility(session.agent, body), key)
 
 
 @router.post("/dossiers/{number}/decision", response_model=DossierStatus,
              responses={409: {"description": "Refusé par le workflow (étape, consultation ouverte)"}})
 async def record_decision(number: int, body: actions.DecisionBody, session: ApiAgent,
-                          desk: Desk) -> DossierStatus:
-    return await desk.record_decision(number, actions.decision(session.agent, body))
+                          desk: Desk, key: IdempotencyKey = None) -> DossierStatus:
+    """A request repeated with the same ``Idempotency-Key`` is applied once (the dossier as it
+    is is answered again)."""
+    return await desk.record_decision(number, actions.decision(session.agent, body), key)

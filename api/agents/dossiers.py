@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import NotFound, Refused, Unavailable
+from api.routes.idempotency import update_id
 from core.domain.procedure import STAGE_LABELS, ConsultationStatus, Stage
 from core.domain.regions import region_name
 from core.ids import DOSSIER_WORKFLOW, dossier_workflow_id
@@ -35,6 +36,7 @@ from workflows.payloads import (
     DossierResult,
     DossierStatus,
     EligibilityRecord,
+    UpdateAck,
 )
 
 log = logging.getLogger("ptce.api.agents")
@@ -119,12 +121,14 @@ class DossierDesk:
             raise Unavailable("l’état du dossier est momentanément indisponible") from exc
 
     async def _update(self, number: int, name: str,
-                      payload: AdmissibilityDecision | EligibilityRecord | DecisionRequest
-                      ) -> DossierStatus:
+                      payload: AdmissibilityDecision | EligibilityRecord | DecisionRequest,
+                      key: str | None) -> DossierStatus:
+        """Sends the Update under the request's id (a retry is applied once), then reads the
+        dossier (the Update itself answers a small acknowledgement)."""
         try:
             # By name: the typed overloads do not accept an async update method.
-            result: DossierStatus = await self._handle(number).execute_update(
-                name, payload, result_type=DossierStatus)
+            ack: UpdateAck = await self._handle(number).execute_update(
+                name, payload, id=update_id(name, key), result_type=UpdateAck)
         except WorkflowUpdateFailedError as exc:
             kind = exc.cause.type if isinstance(exc.cause, ApplicationError) else "unknown"
             log.info("update refused", extra={"dossier": number, "update": name, "type": kind})
@@ -136,8 +140,9 @@ class DossierDesk:
             raise Unavailable("Temporal est momentanément indisponible") from exc
         except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
             raise Unavailable("l’action n’a pas pu être confirmée à temps") from exc
-        log.info("update accepted", extra={"dossier": number, "update": name})
-        return result
+        log.info("update accepted", extra={"dossier": number, "update": name,
+                                           "applied": ack.applied})
+        return await self.status(number)
 
     async def _quiet_status(self, number: int) -> DossierStatus | None:
         try:
@@ -145,12 +150,14 @@ class DossierDesk:
         except (NotFound, Unavailable):
             return None
 
-    async def confirm_admissibility(self, number: int, decision: AdmissibilityDecision
-                                    ) -> DossierStatus:
-        return await self._update(number, "confirm_admissibility", decision)
+    async def confirm_admissibility(self, number: int, decision: AdmissibilityDecision,
+                                    key: str | None = None) -> DossierStatus:
+        return await self._update(number, "confirm_admissibility", decision, key)
 
-    async def record_eligibility(self, number: int, record: EligibilityRecord) -> DossierStatus:
-        return await self._update(number, "record_eligibility", record)
+    async def record_eligibility(self, number: int, record: EligibilityRecord,
+                                 key: str | None = None) -> DossierStatus:
+        return await self._update(number, "record_eligibility", record, key)
 
-    async def record_decision(self, number: int, decision: DecisionRequest) -> DossierStatus:
-        return await self._update(number, "record_decision", decision)
+    async def record_decision(self, number: int, decision: DecisionRequest,
+                              key: str | None = None) -> DossierStatus:
+        return await self._update(number, "record_decision", decision, key)

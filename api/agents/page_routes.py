@@ -20,6 +20,7 @@ from api.auth.deps import PageAgent, check_form
 from api.auth.session import AgentSession
 from api.auth.state import AuthState, auth_state
 from api.errors import Refused
+from api.routes.idempotency import new_key, valid
 from core.db.engine import Database
 from core.domain.procedure import Stage
 
@@ -46,8 +47,10 @@ async def _page(request: Request, state: AuthState, session: AgentSession, desk:
                 number: int, status_code: int = 200, **extra: Any) -> Response:
     db: Database = request.app.state.db
     dossier = await view.build(await desk.status(number), db)
+    # Each rendering, a new token per form: a form posted twice (reload, double click) is one
+    # request, applied once.
     context: dict[str, Any] = {"done": None, "refusal": None, "errors": {}, "form": {},
-                               "failed": None, **extra}
+                               "failed": None, "form_token": new_key(), **extra}
     return state.pages.render("agents/dossier.html", status_code, session=session, d=dossier,
                               number=number, **view.labels(), **context)
 
@@ -59,20 +62,22 @@ async def dossier_page(request: Request, number: int, state: State, session: Pag
 
 
 Parse = Callable[[Any], tuple[Any, dict[str, str]]]
-Act = Callable[[AgentSession, Any], Awaitable[object]]
+Act = Callable[[AgentSession, Any, str | None], Awaitable[object]]
 
 
 async def _act(request: Request, state: AuthState, session: AgentSession, desk: DossierDesk,
                number: int, which: str, parse: Parse, act: Act) -> Response:
     form = await request.form()
     check_form(request, session, form.get("csrf_token"))
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    key = valid(form.get("idempotency_key"))
+    values = {k: v for k, v in form.items()
+              if isinstance(v, str) and k not in ("csrf_token", "idempotency_key")}
     body, errors = parse(form)
     if body is None:
         return await _page(request, state, session, desk, number, 422, errors=errors,
                            form=values, failed=which)
     try:
-        await act(session, body)
+        await act(session, body, key)
     except Refused as exc:
         return await _page(request, state, session, desk, number, 409, refusal=exc.message,
                            form=values, failed=which)
@@ -84,7 +89,8 @@ async def admissibility(request: Request, number: int, state: State, session: Pa
                         desk: Desk) -> Response:
     return await _act(request, state, session, desk, number, "recevabilite",
                       actions.admissibility_form,
-                      lambda s, b: desk.confirm_admissibility(number, actions.admissibility(s.agent, b)))
+                      lambda s, b, k: desk.confirm_admissibility(
+                          number, actions.admissibility(s.agent, b), k))
 
 
 @router.post("/dossiers/{number}/eligibilite")
@@ -92,11 +98,13 @@ async def eligibility(request: Request, number: int, state: State, session: Page
                       desk: Desk) -> Response:
     return await _act(request, state, session, desk, number, "eligibilite",
                       actions.eligibility_form,
-                      lambda s, b: desk.record_eligibility(number, actions.eligibility(s.agent, b)))
+                      lambda s, b, k: desk.record_eligibility(
+                          number, actions.eligibility(s.agent, b), k))
 
 
 @router.post("/dossiers/{number}/decision")
 async def decision(request: Request, number: int, state: State, session: PageAgent,
                    desk: Desk) -> Response:
     return await _act(request, state, session, desk, number, "decision", actions.decision_form,
-                      lambda s, b: desk.record_decision(number, actions.decision(s.agent, b)))
+                      lambda s, b, k: desk.record_decision(
+                          number, actions.decision(s.agent, b), k))

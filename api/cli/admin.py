@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -21,11 +21,13 @@ from api.admin import batch as batches
 from api.admin.activities import retry_activity
 from api.admin.audit import audited, record
 from api.admin.desk import AdminDesk
-from api.admin.replay import replay_files, replay_query
-from api.admin.reset import execute_reset, plan_reset
+from api.admin.replay import RUNNING, replay_files, replay_query, replay_sample
+from api.admin.reset import plan_reset
+from api.admin.reset_apply import execute_reset
 from api.admin.stuck import find_stuck
 from api.auth.roles import Role, role_of
 from api.errors import ApiError
+from api.routes.idempotency import new_key
 from api.temporal import connect
 from core.db.engine import Database, create_engine
 from core.domain.admin import (
@@ -87,8 +89,10 @@ def _run(email: str, action: Callable[[Database, Agent], Awaitable[T]]) -> T:
 
 
 async def _desk(db: Database) -> AdminDesk:
+    """One idempotency key per invocation: a command retried by its client library (a lost
+    answer) is applied once; running the command again is a new request."""
     settings = get_settings()
-    return AdminDesk(await connect(settings.temporal, settings.codec), db)
+    return AdminDesk(await connect(settings.temporal, settings.codec), db, key=f"cli-{new_key()}")
 
 
 @app.command()
@@ -97,7 +101,8 @@ def stuck(admin: AsAdmin, as_json: Annotated[bool, typer.Option("--json")] = Fal
     async def action(db: Database, agent: Agent) -> None:
         settings = get_settings()
         client = await connect(settings.temporal, settings.codec)
-        cases = await find_stuck(client, datetime.now(UTC))
+        cases = await find_stuck(client, datetime.now(UTC),
+                                 demarches=[settings.platform.demarche_number])
         if as_json:
             typer.echo(json.dumps([c.model_dump(mode="json") for c in cases], indent=2,
                                   ensure_ascii=False))
@@ -235,27 +240,40 @@ def reset(
     reason: Reason,
     yes: Annotated[bool, typer.Option("--yes", help="Do it (default: dry run)")] = False,
     drop_updates: Annotated[bool, typer.Option(
-        "--drop-updates", help="Send back: BESSII's Updates after the point are not re-applied")
+        "--drop-updates", help="BESSII's Updates after the point (admissibility, eligibility, "
+                               "decision) are not re-applied: BESSII acts again")] = False,
+    drop_corrections: Annotated[bool, typer.Option(
+        "--drop-corrections", help="Admins' corrections after the point are not re-applied")
     ] = False,
+    wait: Annotated[int, typer.Option(
+        help="Seconds to wait for the new run to reach each Update's stage")] = 120,
 ) -> None:
-    """Reset a dossier to the start of a stage; shows what will happen, ``--yes`` does it."""
-    async def action(db: Database, agent: Agent) -> None:
+    """Reset a dossier to the start of a stage; shows what will happen, ``--yes`` does it.
+
+    Exit code 1 if what was re-applied differs from the plan (listed)."""
+    async def action(db: Database, agent: Agent) -> int:
         settings = get_settings()
         client = await connect(settings.temporal, settings.codec)
-        plan = await plan_reset(client, workflow_id, to_stage)
-        for line in plan.lines(drop_updates):
+        plan = await plan_reset(client, workflow_id, to_stage, drop_updates=drop_updates,
+                                drop_corrections=drop_corrections)
+        for line in plan.lines():
             typer.echo(line)
         params = {"stage": to_stage.value, "event_id": plan.event_id, "run_id": plan.run_id,
-                  "drop_updates": drop_updates}
+                  "drop_updates": drop_updates, "drop_corrections": drop_corrections,
+                  "reapplied": plan.reapplied, "dropped": plan.dropped}
         if not yes:
             await record(db, agent, "reset", workflow_id, reason, params, "dry_run")
             typer.echo("Simulation : rien n’a été fait (ajoutez --yes).")
-            return
-        new_run = await audited(db, agent, "reset", workflow_id, reason, params,
-                                lambda: execute_reset(client, plan, reason, agent.id, drop_updates))
-        typer.echo(f"Fait : nouvelle exécution {new_run}.")
+            return 0
+        report = await audited(db, agent, "reset", workflow_id, reason, params,
+                               lambda: execute_reset(client, plan, reason, agent.id,
+                                                     timedelta(seconds=wait)))
+        for line in report.lines():
+            typer.echo(line)
+        return 1 if report.differences else 0
 
-    _run(admin, action)
+    if _run(admin, action):
+        raise typer.Exit(1)
 
 
 @app.command("retry-activity")
@@ -322,11 +340,21 @@ def replay(
     admin: AsAdmin,
     files: Annotated[list[Path] | None, typer.Argument(help="Histories exported as JSON")] = None,
     query: Annotated[str | None, typer.Option(help="Visibility query")] = None,
+    sample: Annotated[int | None, typer.Option(
+        help="Replay N executions drawn at random among the running ones (or --query's)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the draw (repeatable)")] = None,
 ) -> None:
-    """Replay histories against the current code; exit code 1 on non-determinism."""
+    """Replay histories against the current code; exit code 1 on non-determinism.
+
+    Before a deploy, with the new code and the production cluster's address:
+    ``ptce admin replay --sample 200``."""
     async def action(db: Database, agent: Agent) -> int:
-        if query:
-            settings = get_settings()
+        settings = get_settings()
+        if sample is not None:
+            report = await replay_sample(await connect(settings.temporal, settings.codec),
+                                         sample, query or RUNNING, seed)
+        elif query:
             report = await replay_query(await connect(settings.temporal, settings.codec), query)
         else:
             report = await replay_files(list(files or []))

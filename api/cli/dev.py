@@ -7,6 +7,7 @@ stand-in, the SMTP sink with its mailbox page, the worker and the API. Everythin
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -15,6 +16,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from temporalio.service import RPCError
 
 from api.cli.binaries import temporal_cli
 from api.routes.codec import PREFIX as CODEC_PREFIX
@@ -54,6 +57,13 @@ def _port_free(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) != 0
 
 
+def _namespace_flags(settings: Settings) -> list[str]:
+    """The service's namespace, created at launch (with the search attributes) beside the dev
+    server's ``default``; ``ptce dev`` then sets its retention (``ptce temporal setup``)."""
+    namespace = settings.temporal.namespace
+    return [] if namespace == "default" else ["--namespace", namespace]
+
+
 def worker_names(workers: int) -> list[str]:
     return ["worker"] if workers == 1 else [f"worker-{i}" for i in range(1, workers + 1)]
 
@@ -74,6 +84,7 @@ def plan(settings: Settings, mailbox_web_port: int, platform_port: int,
                            # The UI decodes payloads through the API (agents signed in only).
                            "--ui-codec-endpoint",
                            settings.api.public_base_url.rstrip("/") + CODEC_PREFIX,
+                           *_namespace_flags(settings),
                            *search_attributes.cli_flags()], t_port),
         Child("platform", [*py, "standin", "platform", "--port", str(platform_port),
                            *(["--forward-emails"] if forward_platform_emails else [])],
@@ -108,6 +119,8 @@ def run(settings: Settings, mailbox_web_port: int = 8025, platform_port: int = 8
             child.process = subprocess.Popen(child.args, env=env, start_new_session=True)
             if child.port:
                 wait_for_port("127.0.0.1", child.port, child)
+            if child.name == "temporal":
+                _setup_namespace(settings)
             if stopping:
                 break
         if not stopping:
@@ -125,6 +138,19 @@ def run(settings: Settings, mailbox_web_port: int = 8025, platform_port: int = 8
         terminate(children)
         print("All processes stopped. State is kept under var/.")
     return 0
+
+
+def _setup_namespace(settings: Settings) -> None:
+    """What ``ptce temporal setup`` does on a cluster: the retention of the service's namespace
+    as configured, its search attributes (the dev server's own default is a day)."""
+    from api.cli.temporal_setup import run_setup
+
+    try:
+        report = asyncio.run(run_setup(settings.temporal))
+    except RPCError as exc:
+        raise RuntimeError(f"temporal setup failed: {exc.message}") from exc
+    for line in report.lines():
+        print(line)
 
 
 def terminate(children: list[Child]) -> None:
@@ -146,7 +172,8 @@ def _print_urls(settings: Settings, mailbox_web_port: int, platform_port: int) -
     lines = [
         "",
         "AMI PTCE – embedded stack is up:",
-        f"  Temporal Web UI            {settings.temporal.ui_url}",
+        f"  Temporal Web UI            {settings.temporal.ui_url.rstrip('/')}/namespaces/"
+        f"{settings.temporal.namespace}/workflows",
         f"  Temporal gRPC              {settings.temporal.address}",
         f"  API (docs at /docs)        http://127.0.0.1:{settings.api.port}",
         f"  Mailbox (SMTP sink)        http://127.0.0.1:{mailbox_web_port}"

@@ -138,11 +138,31 @@ def standin_mailbox(
 
 @temporal_app.command("setup")
 def temporal_setup() -> None:
-    """Register the custom search attributes on the configured cluster (idempotent)."""
-    from api.cli.temporal_setup import register_search_attributes
+    """Create the service's namespace with its retention (or update the retention) and register
+    the custom search attributes in it (idempotent)."""
+    from api.cli.temporal_setup import run_setup
 
-    added = asyncio.run(register_search_attributes(get_settings().temporal))
-    typer.echo(f"Search attributes added: {', '.join(added) or 'none (all present)'}")
+    for line in asyncio.run(run_setup(get_settings().temporal)).lines():
+        typer.echo(line)
+
+
+@temporal_app.command("set-current-version")
+def temporal_set_current_version(
+    build_id: Annotated[str | None, typer.Argument(
+        help="Build id of the workers to make current (default: PTCE_TEMPORAL__BUILD_ID)")] = None,
+) -> None:
+    """Make a Worker Deployment version the current one, once its workers poll (versioning plan:
+    README, « Versions et déploiements »)."""
+    from api.cli.temporal_setup import set_current_version
+
+    settings = get_settings().temporal
+    chosen = build_id or settings.build_id
+    if not chosen:
+        typer.echo("No build id: pass one or set PTCE_TEMPORAL__BUILD_ID.", err=True)
+        raise typer.Exit(2)
+    previous = asyncio.run(set_current_version(settings, chosen))
+    typer.echo(f"Current version of {settings.deployment_name}: {settings.deployment_name}."
+               f"{chosen} (was {previous})")
 
 
 

@@ -59,6 +59,8 @@ class ProcessStack:
             "PTCE_ENVIRONMENT": "dev",
             "PTCE_VAR_DIR": str(self.var_dir),
             "PTCE_TEMPORAL__ADDRESS": f"127.0.0.1:{p.temporal}",
+            # The dev server's own namespace: the process tests' clients connect to it.
+            "PTCE_TEMPORAL__NAMESPACE": "default",
             "PTCE_TEMPORAL__UI_URL": f"http://127.0.0.1:{p.ui}",
             "PTCE_API__PORT": str(p.api),
             "PTCE_API__PUBLIC_BASE_URL": f"http://127.0.0.1:{p.api}",

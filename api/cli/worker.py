@@ -13,10 +13,15 @@ from datetime import timedelta
 
 import httpx
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.worker import Worker
+from temporalio.common import (
+    VersioningBehavior,
+    WorkerDeploymentVersion,
+    WorkflowIDConflictPolicy,
+)
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.alerts import AdminAlerts
+from activities.heartbeats import AutoHeartbeat
 from activities.intake import IntakeActivities
 from activities.mail.activities import MailActivities
 from activities.platform.activities import PlatformActivities
@@ -32,11 +37,11 @@ from core.db.seed import load_cra_members
 from core.ids import sync_workflow_id
 from core.links import LinkSigner
 from core.mapping import load_mapping
-from core.settings import Settings, get_settings
+from core.settings import Settings, TemporalSettings, get_settings
 from core.telemetry.setup import configure as configure_telemetry
 from core.telemetry.traces import instrument_engine, instrument_http
 from workflows.metrics import BusinessMetrics
-from workflows.registry import WORKFLOWS
+from workflows.registry import VERSIONED_WORKFLOWS, WORKFLOWS
 from workflows.sync import DemarcheSyncWorkflow, SyncInput
 
 log = logging.getLogger("ptce.worker")
@@ -64,10 +69,22 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
         await db.dispose()
 
 
+def deployment_config(settings: TemporalSettings) -> WorkerDeploymentConfig | None:
+    """A versioned worker when ``PTCE_TEMPORAL__BUILD_ID`` is set: the dossiers and their
+    consultations move to the current version at their next task (AUTO_UPGRADE), the intake
+    stays on its version until its next continue-as-new (PINNED); unversioned otherwise."""
+    if not settings.build_id:
+        return None
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(settings.deployment_name, settings.build_id),
+        use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+
+
 def build_worker(client: Client, settings: Settings, res: Resources, task_queue: str | None = None,
                  **worker_options: object) -> Worker:
     instrument_http(res.http)  # the platform's calls as child spans of their activity
-    ds = DsClient(res.http, settings.platform.graphql_url, token_source(settings.platform))
+    ds = DsClient(res.http, settings.platform.graphql_url, token_source(settings.platform),
+                  timeout=settings.platform.timeout_seconds)
     queue = task_queue or settings.temporal.task_queue
     store = StoreActivities(res.db)
     mail = MailActivities(settings.smtp, res.db, LinkSigner.from_settings(settings.links),
@@ -78,11 +95,16 @@ def build_worker(client: Client, settings: Settings, res: Resources, task_queue:
     intake = IntakeActivities(ds, client, res.db, queue, settings.policy, mapping, alerts)
     options: dict[str, object] = {"max_cached_workflows": settings.temporal.max_cached_workflows,
                                   **worker_options}
+    versioned = deployment_config(settings.temporal)
+    if versioned is not None:
+        options.setdefault("deployment_config", versioned)
+    workflows = VERSIONED_WORKFLOWS if options.get("deployment_config") else WORKFLOWS
     return Worker(
         client,
         task_queue=queue,
-        workflows=WORKFLOWS,
-        interceptors=[BusinessMetrics()],  # tracing comes from the client's interceptors
+        workflows=workflows,
+        # Tracing comes from the client's interceptors.
+        interceptors=[BusinessMetrics(), AutoHeartbeat()],
         activities=[
             store.save_snapshot, store.save_record, store.cra_pair,
             mail.send_email, mail.send_cra_link_email,

@@ -16,15 +16,17 @@ Decoding shows a plaintext payload as it is (the workers, in production, refuse 
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Annotated
 
 from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 from google.protobuf.message import Error as ProtobufError
 from pydantic import BaseModel, Field, SecretStr
-from temporalio.api.common.v1 import Payload
+from temporalio.api.common.v1 import Payload, Payloads
 
 from api.auth.deps import admin, agent, signed_in
 from api.auth.state import auth_state
@@ -80,12 +82,22 @@ router = APIRouter(prefix=PREFIX, tags=["codec"])
 
 
 class CodecPayload(BaseModel):
+    """For the OpenAPI schema only: the body is read with protobuf's own JSON parser."""
+
     metadata: dict[str, str] = Field(default_factory=dict)  # values base64
     data: str = ""  # base64
 
 
 class CodecBody(BaseModel):
-    payloads: list[CodecPayload]
+    payloads: list[CodecPayload] = Field(default_factory=list)
+
+
+# The request body as the protocol defines it: ``Payloads`` in proto3 JSON, where an empty
+# list is omitted (``{}``), either field spelling is accepted (``external_payloads`` and
+# ``externalPayloads``) and bytes are base64 in the standard or the URL-safe alphabet, padded
+# or not. FastAPI's own validation would refuse the first with a 422.
+_BODY_SCHEMA = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": CodecBody.model_json_schema()}}}}
 
 
 class UndecodablePayload(ApiError):
@@ -93,16 +105,26 @@ class UndecodablePayload(ApiError):
     code = "undecodable_payload"
 
 
-def _to_proto(body: CodecBody) -> list[Payload]:
+async def _payloads(request: Request) -> list[Payload]:
+    """The Temporal SDKs' codec servers parse with protojson: so do we (json_format)."""
+    message = Payloads()
     try:
-        return [json_format.ParseDict(p.model_dump(), Payload()) for p in body.payloads]
-    except (ProtobufError, json_format.ParseError, ValueError) as exc:
+        body = json.loads(await request.body())
+        if not isinstance(body, dict):  # json_format would take a list for an empty message
+            raise ValueError("not a JSON object")
+        json_format.ParseDict(body, message)
+    except (json_format.ParseError, ProtobufError, ValueError, TypeError, RecursionError) as exc:
         raise UndecodablePayload("charge utile mal formée") from exc
+    return list(message.payloads)
 
 
-def _to_body(payloads: list[Payload]) -> CodecBody:
-    return CodecBody(payloads=[CodecPayload.model_validate(json_format.MessageToDict(p))
-                               for p in payloads])
+def _answer(payloads: list[Payload]) -> JSONResponse:
+    """Proto3 JSON with its default values written out (allowed by the mapping): always
+    ``{"payloads": [...]}`` and every payload's ``metadata`` and ``data``, empty ones included,
+    so that clients reading the fields without proto3 defaults (the UI's) need no special case."""
+    return JSONResponse({"payloads": [
+        json_format.MessageToDict(p, always_print_fields_with_no_presence=True)
+        for p in payloads]})
 
 
 def _check_namespace(settings: AppSettings, namespace: str | None) -> None:
@@ -110,19 +132,20 @@ def _check_namespace(settings: AppSettings, namespace: str | None) -> None:
         raise NotFound("espace de noms Temporal inconnu")
 
 
-@router.post("/decode")
-async def decode(body: CodecBody, _: CodecReader, settings: AppSettings,
-                 x_namespace: Annotated[str | None, Header()] = None) -> CodecBody:
+@router.post("/decode", response_model=CodecBody, openapi_extra=_BODY_SCHEMA)
+async def decode(request: Request, _: CodecReader, settings: AppSettings,
+                 x_namespace: Annotated[str | None, Header()] = None) -> JSONResponse:
     _check_namespace(settings, x_namespace)
+    payloads = await _payloads(request)
     try:
-        decoded = await _codec(settings).decode(_to_proto(body))
+        decoded = await _codec(settings).decode(payloads)
     except (CodecKeyError, InvalidTag, ProtobufError) as exc:
         raise UndecodablePayload("charge utile indéchiffrable avec les clés configurées") from exc
-    return _to_body(decoded)
+    return _answer(decoded)
 
 
-@router.post("/encode")
-async def encode(body: CodecBody, _: CodecWriter, settings: AppSettings,
-                 x_namespace: Annotated[str | None, Header()] = None) -> CodecBody:
+@router.post("/encode", response_model=CodecBody, openapi_extra=_BODY_SCHEMA)
+async def encode(request: Request, _: CodecWriter, settings: AppSettings,
+                 x_namespace: Annotated[str | None, Header()] = None) -> JSONResponse:
     _check_namespace(settings, x_namespace)
-    return _to_body(await _codec(settings).encode(_to_proto(body)))
+    return _answer(await _codec(settings).encode(await _payloads(request)))

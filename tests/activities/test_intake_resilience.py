@@ -4,17 +4,26 @@ closed long ago, the rate limit in the middle of a page."""
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.testing import ActivityEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.intake import SyncReport
+from activities.intake import IntakeActivities, SyncReport
+from activities.platform.client import DsClient
+from api.cli.binaries import temporal_cli
 from core.db.repositories import RecordRepository
 from core.db.tables import QuarantinedDossier
 from core.ids import dossier_workflow_id
+from core.mapping import load_mapping
+from tests.activities.standin import run
 from tests.activities.test_intake import DEMARCHE, Intake, intake  # noqa: F401 (fixture)
+from tests.support import CONVERTER, FAST_POLICY, TOKEN, stack
+from workflows import search_attributes
 
 
 async def _quarantined(i: Intake) -> dict[int, QuarantinedDossier]:
@@ -90,6 +99,50 @@ async def test_a_closed_record_never_gets_a_second_workflow(intake: Intake) -> N
 
     assert (report.changed, report.dispatched, report.finished) == (1, 0, 1)
     assert not await _started(intake, number)
+
+
+async def test_a_dossier_closed_and_forgotten_by_temporal_is_not_started_again(
+        tmp_path: Path) -> None:
+    """What the end of the namespace's retention does to a closed dossier, done at once: its
+    workflow started by the intake on one Temporal server, the dossier closed (the service's
+    record), then a Temporal server that has never heard of it (an in-memory one started
+    afresh: nothing retained). The applicant edits it on the platform: no second
+    ``DossierWorkflow`` starts, whatever the retention."""
+    async with stack(tmp_path) as s:
+        async def poll(env: WorkflowEnvironment) -> SyncReport:
+            ds = DsClient(s.res.http, s.settings.platform.graphql_url, TOKEN)
+            activities = IntakeActivities(ds, env.client, s.res.db, f"idle-{uuid.uuid4()}",
+                                          FAST_POLICY, load_mapping())
+            report: SyncReport = await run(activities.sync_demarche, DEMARCHE)
+            return report
+
+        number = await s.file(0)
+        first = await _server()
+        try:
+            assert (await poll(first)).dispatched == 1
+            handle = first.client.get_workflow_handle(dossier_workflow_id(number))
+            await handle.terminate("closed")  # the dossier's end: its record says closed
+            async with s.res.db.unit_of_work() as session:
+                await RecordRepository(session).upsert(number, DEMARCHE, stage="closed")
+        finally:
+            await first.shutdown()
+
+        await s.edit(number, project_name="Pôle relancé après la clôture")
+        forgetful = await _server()
+        try:
+            report = await poll(forgetful)
+            assert (report.changed, report.dispatched, report.finished) == (1, 0, 1)
+            with pytest.raises(RPCError) as gone:
+                await forgetful.client.get_workflow_handle(dossier_workflow_id(number)).describe()
+            assert gone.value.status is RPCStatusCode.NOT_FOUND
+        finally:
+            await forgetful.shutdown()
+
+
+async def _server() -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_local(
+        namespace="ptce", dev_server_existing_path=str(temporal_cli()), data_converter=CONVERTER,
+        search_attributes=search_attributes.ALL, dev_server_log_level="error")
 
 
 async def test_the_rate_limit_is_waited_out_in_place_with_heartbeats(intake: Intake) -> None:  # noqa: F811

@@ -101,8 +101,8 @@ async def test_the_stuck_page_lists_the_cases_for_admins_only(
         await AgentRoleRepository(session).put("agent-1", "agent", "test")
     deadline = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
-    async def found(client: object, now: datetime, after: timedelta = timedelta(days=14)
-                    ) -> list[StuckCase]:
+    async def found(client: object, now: datetime, after: timedelta = timedelta(days=14),
+                    **_: object) -> list[StuckCase]:
         return [
             StuckCase(workflow_id="dossier-7", workflow_type="DossierWorkflow", number=7,
                       stage="instruction", stage_deadline=deadline, reasons=[StuckReason(

@@ -49,7 +49,7 @@ def test_every_admin_command_refuses_a_caller_without_the_admin_role(
 
 
 def test_replay_of_the_recorded_histories_passes(var_dir: Path) -> None:
-    files = [str(p) for p in sorted(HISTORIES.glob("*.json"))]
+    files = [str(p) for p in sorted(HISTORIES.rglob("*.json"))]
     result = CliRunner().invoke(app, ["admin", "replay", *files, "--as", ADMIN])
     assert result.exit_code == 0, result.output
     assert f"{len(files)} rejoué(s), 0 non déterministe(s)." in result.output

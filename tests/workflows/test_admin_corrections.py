@@ -51,6 +51,12 @@ def _by_region(status: DossierStatus) -> dict[str, tuple[ConsultationStatus, str
             for c in status.consultations}
 
 
+def _all_opened(status: DossierStatus) -> bool:
+    """Every consultation of the dossier is open (an admin's correction answers at once; the
+    consultations it opens follow a moment later, ``patches.AMENDMENT_QUEUE``)."""
+    return all(c.invited_at is not None for c in status.consultations)
+
+
 async def _invitations(s: Stack, email: str) -> int:
     return len([m for m in await s.emails(subject=INVITATION) if m["to"] == [email]])
 
@@ -134,6 +140,7 @@ async def test_a_region_corrected_during_the_consultation(
             regions=["76", "53", "75"]))
         assert (await handle.query(DossierWorkflow.consultation_ids))["75"] == \
             consultation_workflow_id(n, "75", 2)
+        await wait_for(handle, _all_opened)  # the correction answered; its consultation follows
         with pytest.raises(RPCError):  # the first round is over: its links answer nothing
             await _round(dev_env, n, "75").execute_update(
                 CraConsultationWorkflow.submit_opinion, opinion("cra-75-ess"))
@@ -214,6 +221,7 @@ async def test_send_back_to_admissibility_then_to_one_consultation(
                                         decision(Outcome.LAUREAT))
         assert isinstance(open_.value.cause, ApplicationError)
         assert open_.value.cause.type == "ConsultationOpen"
+        await wait_for(handle, _all_opened)  # round 2, opened by the queue once answered
         await _round(dev_env, n, "75", 2).execute_update(
             CraConsultationWorkflow.submit_opinion,
             opinion("cra-75-cress", "favourable_with_reservations", "Périmètre réduit."))

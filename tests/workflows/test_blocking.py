@@ -145,6 +145,8 @@ async def test_a_refused_step_parks_the_dossier_until_an_admin_retries_it(
             await _standard_path(client, ts_stack, n, handle)
         result = await handle.result()
         step_after = await blocked_step(handle)
+        if case in ("cra-pair", "decide"):  # a step of the run, one of a queued opening
+            await record_history(client, f"blocked-{case}-resumed", dossier_workflow_id(n))
         if cls is StoreActivities:  # local activities on the lean path: their parking replays
             await record_history(client, f"blocked-{case}", dossier_workflow_id(n),
                                  consultation_workflow_id(n, "53"))
@@ -177,6 +179,7 @@ async def test_a_refused_invitation_parks_the_consultation_and_skip_goes_on(
             agent=ADMIN, reason="lien envoyé à la main", action=BlockAction.SKIP))
         await _standard_path(client, ts_stack, n, handle)
         result = await handle.result()
+        await record_history(client, "blocked-invitation-skipped", consultation_workflow_id(n, "53"))
     assert result.outcome is Outcome.LAUREAT
     assert result.consultations[0].status is ConsultationStatus.ANSWERED
 

@@ -63,6 +63,7 @@ async def test_incomplete_dossier_corrected_in_time_goes_on(
         await handle.execute_update(DossierWorkflow.confirm_admissibility,
                                     admissible(False, "Fin du test."))
         await handle.result()
+        await record_history(time_env.client, "corrected-in-time", dossier_workflow_id(n))
 
     # The request is the platform's: its email leads to the message listing the items.
     assert await ts_stack.emails(to=QNI, subject="est incomplet") == []
@@ -233,4 +234,6 @@ async def test_answers_refused_after_deadline_from_strangers_and_when_invalid(
         await handle.execute_update(DossierWorkflow.record_decision,
                                     decision(Outcome.NON_RETENU, "Trop tôt."))
         result = await handle.result()
+        await record_history(client, "eligibility-no-answer-not-selected",
+                             dossier_workflow_id(n), consultation_workflow_id(n, "53"))
     assert result.consultations[0].opinion is None

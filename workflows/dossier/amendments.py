@@ -4,6 +4,7 @@ email, regions, send-back), and the consultation changes they cause.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
@@ -11,11 +12,11 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from core.domain.admin import BackTo, ReferentCorrection, RegionCorrection, SendBack, Withdrawal
-    from core.domain.cra import ConsultationView
     from core.domain.procedure import OPINION_LABELS, ConsultationStatus, Outcome, Stage
     from core.domain.regions import region_name
     from workflows import patches
-    from workflows.payloads import AdmissibilityDecision, DecisionRequest, DossierStatus
+    from workflows.payloads import AdmissibilityDecision, DecisionRequest, UpdateAck
+    from workflows.requests import Job
 
 # The parts of the dossier workflow build on each other (workflow code: not passed through).
 from workflows.dossier.bessii import BessiiDecisions
@@ -26,9 +27,11 @@ class Amendments(BessiiDecisions):
     # New handlers only: they add nothing to the command sequence of old histories.
 
     @workflow.update(name="withdraw")
-    def withdraw(self, request: Withdrawal) -> DossierStatus:
+    def withdraw(self, request: Withdrawal) -> UpdateAck:
         """The applicant asked to withdraw: the normal end *sans suite* (platform, applicant and
         CRA emails), with the applicant's request as motivation."""
+        if self._known():  # a retry of a request applied already: changes nothing
+            return self._again()
         motivation = f"Retrait à la demande du porteur de projet : {request.reason}"
         if self._admissibility is None:
             self._admissibility = AdmissibilityDecision(agent=request.agent, admissible=False,
@@ -37,17 +40,21 @@ class Amendments(BessiiDecisions):
             self._decision = DecisionRequest(agent=request.agent, outcome=Outcome.SANS_SUITE,
                                              motivation=motivation)
         self._step("Retrait du dossier à la demande du porteur de projet", by=request.agent.name)
-        return self.status()
+        return self._ack("withdraw")
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdrawal) -> None:
+        if self._known():
+            return
         waiting = (self._stage is Stage.ADMISSIBILITY and self._admissibility is None) or (
-            self._stage is Stage.INSTRUCTION and self._decision is None)
+            self._awaiting_decision() and self._decision is None)
         if not waiting:
             raise ApplicationError(f"cannot withdraw at stage {self._stage}", type="WrongStage")
 
     @workflow.update(name="correct_referent_email")
-    def correct_referent_email(self, correction: ReferentCorrection) -> DossierStatus:
+    def correct_referent_email(self, correction: ReferentCorrection) -> UpdateAck:
+        if self._known():
+            return self._again()
         assert self._dossier is not None
         self._referent_email = correction.referent_email
         self._dossier = self._corrected(self._dossier)
@@ -60,10 +67,12 @@ class Amendments(BessiiDecisions):
         else:
             self._changed = True
         self._step(f"Courriel du référent corrigé : {correction.reason}", by=correction.agent.name)
-        return self.status()
+        return self._ack("correct_referent_email")
 
     @correct_referent_email.validator
     def _validate_referent(self, correction: ReferentCorrection) -> None:
+        if self._known():
+            return
         if self._dossier is None or self._stage in (Stage.NOTIFICATION, Stage.CLOSED):
             raise ApplicationError(f"cannot correct at stage {self._stage}", type="WrongStage")
 
@@ -72,7 +81,7 @@ class Amendments(BessiiDecisions):
         if (self._dossier is None or self._stage in (Stage.NOTIFICATION, Stage.CLOSED)
                 or self._decision is not None or self._deleted):
             raise ApplicationError(f"cannot amend at stage {self._stage}", type="WrongStage")
-        if self._opening or self._amending:
+        if (self._opening or self._amending) and not self._queued:  # queued: never busy
             raise ApplicationError("consultations are being opened or closed: retry shortly",
                                    type="Busy")
 
@@ -85,14 +94,8 @@ class Amendments(BessiiDecisions):
             self._amending -= 1
         self._stage_deadline = self._cra_deadline()
 
-    def _reserve(self, region: str, round_: int) -> None:
-        """A consultation about to open: pending at once (a decision now needs an override)."""
-        self._rounds[region] = round_
-        self._finished.discard(region)
-        self._consultations[region] = ConsultationView(region=region)
-
     @workflow.update(name="correct_regions")
-    async def correct_regions(self, correction: RegionCorrection) -> DossierStatus:
+    async def correct_regions(self, correction: RegionCorrection) -> UpdateAck:
         """Corrects the regions (and, if given, the fragile-territory flags), then re-checks.
 
         Before the consultations open (reception, awaiting a correction), the corrected regions
@@ -108,6 +111,8 @@ class Amendments(BessiiDecisions):
         stay, with a step asking to review the territorial anchoring.
         Refused once BESSII has decided (or the dossier was deleted): nothing changes.
         """
+        if self._known():
+            return self._again()
         assert self._dossier is not None
         by = correction.agent.name
         self._regions = list(correction.regions)
@@ -125,13 +130,18 @@ class Amendments(BessiiDecisions):
             self._step("Critères d’éligibilité enregistrés avant la correction : ancrage "
                        "territorial à revoir", by=by)
         if self._rounds:  # the consultations are open: they follow the regions
-            await self._amend(lambda: self._follow_regions(by))
+            if self._queued:  # opened and closed by the queue's worker, in order
+                self._enqueue(*self._regions_followed(by))
+            else:
+                await self._amend(lambda: self._run_now(self._regions_followed(by)))
         self._publish(NEXT_STEP.get(self._stage, ""))
         self._mark()
-        return self.status()
+        return self._ack("correct_regions")
 
     @correct_regions.validator
     def _validate_regions(self, correction: RegionCorrection) -> None:
+        if self._known():
+            return
         self._check_amendable()
         assert self._dossier is not None
         territory = correction.territory
@@ -139,7 +149,14 @@ class Amendments(BessiiDecisions):
                 territory is None or territory == self._dossier.territory):
             raise ApplicationError("nothing to correct", type="NoChange")
 
-    async def _follow_regions(self, by: str) -> None:
+    @staticmethod
+    async def _run_now(jobs: list[Job]) -> None:
+        for job in jobs:
+            await job()
+
+    def _regions_followed(self, by: str) -> list[Job]:
+        """The state follows the corrected regions at once; returned: the consultations to
+        close, then those to open, in this order."""
         assert self._dossier is not None
         wanted = self._dossier.regions
         removed = [r for r in self._consultations if r not in wanted]
@@ -154,13 +171,14 @@ class Amendments(BessiiDecisions):
         for region, round_ in added.items():
             self._reserve(region, round_)
         self._consultations = {r: self._consultations[r] for r in wanted}  # main region first
-        for workflow_id in closing:
-            await self._signal_close(workflow_id)
-        for region, round_ in added.items():
-            await self._open_consultation(region, round_)
+        return self._moves(closing, added)
+
+    def _moves(self, closing: list[str], opening: dict[str, int]) -> list[Job]:
+        return [*(functools.partial(self._signal_close, w) for w in closing),
+                *(functools.partial(self._open_if_current, r, n) for r, n in opening.items())]
 
     @workflow.update(name="send_back")
-    async def send_back(self, request: SendBack) -> DossierStatus:
+    async def send_back(self, request: SendBack) -> UpdateAck:
         """Sends the dossier back to an earlier stage, before BESSII's decision.
 
         ``admissibility`` (from the final instruction): BESSII's admissibility is cleared and
@@ -174,26 +192,35 @@ class Amendments(BessiiDecisions):
         resend the link instead). The stage stays; at instruction the decision waits for the
         new opinion (or an override reason), as for any open consultation.
         """
+        if self._known():
+            return self._again()
         by = request.agent.name
         if request.to is BackTo.ADMISSIBILITY:
             self._admissibility = None
             self._passes += 1
-            self._sent_back = True  # wakes the run, waiting for the decision
+            # Wakes the run waiting for the decision (not yet there: it waits for admissibility).
+            self._sent_back = self._stage is Stage.INSTRUCTION
             self._step(f"Renvoyé à l’examen de la recevabilité : {request.reason}", by=by)
             self._enter(Stage.ADMISSIBILITY, self._cra_deadline(),
                         NEXT_STEP[Stage.ADMISSIBILITY])
         else:
-            await self._amend(lambda: self._reconsult(request.regions or list(self._consultations),
-                                                      request.reason, by))
+            jobs = self._reconsult(request.regions or list(self._consultations), request.reason,
+                                   by)
+            if self._queued:
+                self._enqueue(*jobs)
+            else:
+                await self._amend(lambda: self._run_now(jobs))
             self._publish(NEXT_STEP.get(self._stage, ""))
-        return self.status()
+        return self._ack("send_back")
 
     @send_back.validator
     def _validate_send_back(self, request: SendBack) -> None:
+        if self._known():
+            return
         self._check_amendable()
         if self._stage not in (Stage.ADMISSIBILITY, Stage.INSTRUCTION):
             raise ApplicationError(f"cannot send back at stage {self._stage}", type="WrongStage")
-        if request.to is BackTo.ADMISSIBILITY and self._stage is not Stage.INSTRUCTION:
+        if request.to is BackTo.ADMISSIBILITY and not self._awaiting_decision():
             raise ApplicationError("admissibility is not an earlier stage here",
                                    type="NotBackwards")
         if request.to is BackTo.CONSULTATION:
@@ -205,7 +232,7 @@ class Amendments(BessiiDecisions):
                 raise ApplicationError("consultation still waiting for its answer",
                                        type="ConsultationOpen")
 
-    async def _reconsult(self, regions: list[str], reason: str, by: str) -> None:
+    def _reconsult(self, regions: list[str], reason: str, by: str) -> list[Job]:
         closing = [self._consultation_id(r) for r in regions if r not in self._finished]
         rounds = {r: self._rounds[r] + 1 for r in regions}
         for region, round_ in rounds.items():
@@ -215,8 +242,5 @@ class Amendments(BessiiDecisions):
             self._step(f"CRA {region_name(region)} consultée à nouveau (tour {round_}) : "
                        f"{reason} ; {before} du tour précédent remplacé", by=by)
             self._reserve(region, round_)
-        for workflow_id in closing:
-            await self._signal_close(workflow_id)
-        for region, round_ in rounds.items():
-            await self._open_consultation(region, round_)
+        return self._moves(closing, rounds)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from datetime import datetime
 
 from temporalio import workflow
@@ -43,13 +44,40 @@ from workflows.dossier.synthesis import SynthesisRecords
 
 class Consultations(SynthesisRecords):
     async def _start_consultations(self) -> list[asyncio.Task[None]]:
-        """Opens one consultation per region; the list grows when an admin opens another."""
+        """Opens one consultation per region; the list grows when an admin opens another.
+
+        Queued (``patches.AMENDMENT_QUEUE``): each region is reserved at once and its opening
+        queued; the run works through the queue (an admin's correction meanwhile is queued
+        after, against the reserved consultations), then hands it to the queue's worker."""
         assert self._dossier is not None
+        if self._queued:
+            for region in self._dossier.regions:
+                self._reserve(region, 1)
+                self._enqueue(functools.partial(self._open_if_current, region, 1))
+            await self._drain()
+            self._start_worker()
+            return self._tasks
         self._opening = True  # region corrections wait for the end of the loop below
         for region in self._dossier.regions:
             await self._open_consultation(region, 1)
         self._opening = False
         return self._tasks
+
+    def _reserve(self, region: str, round_: int) -> None:
+        """A consultation about to open: pending at once (a decision now needs an override)."""
+        self._rounds[region] = round_
+        self._finished.discard(region)
+        self._consultations[region] = ConsultationView(region=region)
+
+    async def _open_if_current(self, region: str, round_: int) -> None:
+        """A queued opening: unless a later correction removed the region or replaced the
+        round meanwhile; the stage's deadline then follows the consultations."""
+        if self._rounds.get(region) != round_ or region not in self._consultations:
+            return
+        await self._open_consultation(region, round_)
+        if self._queued and self._stage in (Stage.ADMISSIBILITY, Stage.INSTRUCTION):
+            self._stage_deadline = self._cra_deadline()
+            self._publish(NEXT_STEP[self._stage])
 
     async def _open_consultation(self, region: str, round_: int) -> None:
         assert self._dossier is not None
@@ -130,6 +158,8 @@ class Consultations(SynthesisRecords):
     async def _close_consultations(self, tasks: list[asyncio.Task[None]]) -> None:
         if self._amending:  # an admin Update is opening or closing a consultation: let it end
             await workflow.wait_condition(lambda: not self._amending)
+        if not self._drained():  # queued openings and closings first (new executions)
+            await workflow.wait_condition(self._drained)
         for region in list(self._consultations):
             if region not in self._finished:
                 await self._signal_close(self._consultation_id(region))

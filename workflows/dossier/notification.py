@@ -102,6 +102,8 @@ class Notification(Hiding):
 
     async def _close_by_admin(self, resolution: BlockResolution) -> DossierResult:
         """An admin closed the dossier at a blocked step: it ends here, nothing more is sent."""
+        if not self._working:  # consultations still queued to open (new executions): not opened
+            self._work.clear()
         await self._close_consultations(self._tasks)
         self._stage = Stage.CLOSED
         self._step(f"Dossier clos par un administrateur : {resolution.reason}",

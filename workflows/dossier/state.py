@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         DossierStatus,
         EligibilityRecord,
         Step,
+        UpdateAck,
     )
 
 T = TypeVar("T")
@@ -143,11 +144,14 @@ class DossierState(Lean, Blocking):
         await self._guarded(f"email:{template}", summary, lambda: workflow.execute_activity_method(
             MailActivities.send_email, request, **options.external(summary)))
 
-    async def _record(self, **values: object) -> None:
+    async def _record(self, *, reset_point: bool = False, **values: object) -> None:
+        """``reset_point``: the record of a stage the dossier then waits in (admissibility,
+        instruction): a scheduled activity even on the lean path, so that the task completed
+        after it is the stage's reset point at once (``api.admin.reset``)."""
         update = RecordUpdate(number=self._number, demarche=self._input.demarche,
                               stage=self._stage.value, **values)
         await self._guarded("save_record", "Enregistrement du dossier", lambda: self._store(
-            StoreActivities.save_record, update, "Enregistrement du dossier"))
+            StoreActivities.save_record, update, "Enregistrement du dossier", reset_point))
 
     async def _on_platform(self, step: str, label: str, start: Callable[[], Awaitable[T]], *,
                            skippable: bool = True) -> T | None:
@@ -189,6 +193,14 @@ class DossierState(Lean, Blocking):
         return check_completeness(dossier, self._policy.budgets,
                                   referent_email=self._lean
                                   or workflow.patched(patches.REFERENT_EMAIL.id))
+
+    def _ack(self, update: str) -> UpdateAck:
+        """An Update's small result, remembered under its id (a retry gets it, not applied)."""
+        return self._done(UpdateAck(update=update, stage=self._stage))
+
+    def _again(self) -> UpdateAck:
+        answered: UpdateAck = self._answered()
+        return answered.model_copy(update={"applied": False, "stage": self._stage})
 
     def _consultation_id(self, region: str) -> str:
         return consultation_workflow_id(self._number, region, self._rounds.get(region, 1))

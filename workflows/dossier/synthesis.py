@@ -69,7 +69,7 @@ class SynthesisRecords(DossierState):
             invited_at=view.invited_at, deadline=view.deadline,
             reminders_sent=view.reminders_sent)
 
-    async def _record(self, **values: object) -> None:
+    async def _record(self, *, reset_point: bool = False, **values: object) -> None:
         # One record at a time, the run's or the recorder's: two writes of one dossier would
         # contend for its row (SQLite: "database is locked", retried a second later). Without
         # the recorder (executions before it) the run's records never overlap: no wait, no
@@ -79,7 +79,7 @@ class SynthesisRecords(DossierState):
         self._writing = True
         self._synthesis_dirty = False  # this record carries everything up to now
         try:
-            await super()._record(synthesis=self._snapshot(), **values)
+            await super()._record(reset_point=reset_point, synthesis=self._snapshot(), **values)
         finally:
             self._writing = False
 

@@ -43,6 +43,7 @@ class DossierWorkflow(Completeness):
             return await self._withdraw_hidden()
 
     async def _procedure(self, input: DossierInput) -> DossierResult:
+        self._start_queue(worker=False)  # its worker starts once the consultations are open
         workflow.upsert_search_attributes([sa.DOSSIER_NUMBER.value_set(input.number),
                                            sa.DEMARCHE.value_set(input.demarche)])
         if self._lean or workflow.patched(patches.CORRECTION_ROUNDS.id):
@@ -67,7 +68,7 @@ class DossierWorkflow(Completeness):
             PlatformActivities.passer_en_instruction, self._number, **options.external(label)))
         consultations = await self._start_consultations()
         self._enter(Stage.ADMISSIBILITY, self._cra_deadline(), NEXT_STEP[Stage.ADMISSIBILITY])
-        await self._record()
+        await self._record(reset_point=True)
         # One lap per admissibility examination; without a send-back (every history recorded
         # before it existed) the loop runs once and issues exactly the former commands.
         while True:
@@ -82,7 +83,7 @@ class DossierWorkflow(Completeness):
                                                  motivation=self._admissibility.reason)
                 break
             self._enter(Stage.INSTRUCTION, self._cra_deadline(), NEXT_STEP[Stage.INSTRUCTION])
-            await self._record()
+            await self._record(reset_point=True)
             await self._wait_for_bessii(lambda: self._decision is not None or self._sent_back,
                                         "enregistrer la décision", "décision")
             if self._deleted:
@@ -90,7 +91,7 @@ class DossierWorkflow(Completeness):
             if self._decision is not None:
                 break
             self._sent_back = False  # the Update already moved the stage back
-            await self._record()
+            await self._record(reset_point=True)
         await self._close_consultations(consultations)
         return await self._notify()
 
