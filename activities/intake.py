@@ -33,6 +33,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.alerts import AdminAlerts
+from activities.heartbeats import beats_itself
 from activities.intake_cursors import DELETED_OVERLAP, OVERLAP, Pager, later, overlapped, prune
 from activities.intake_quarantine import Quarantine, is_poison
 from activities.platform.client import DsClient, PlatformError, PlatformNotFound
@@ -269,6 +270,7 @@ class IntakeActivities:
         return False
 
     @activity.defn(name="intake_sync_demarche")
+    @beats_itself
     async def sync_demarche(self, demarche: int) -> SyncReport:
         """Reads the démarche's changes from the persisted cursors, page by page. Returns after
         ``SYNC_BUDGET`` even with pages left (``more``): under a steady stream of changes (new
