@@ -6,12 +6,19 @@ STAMP := $(VENV)/.installed
 # npm writes this file on every install: our stamp for the front-end assets (DSFR).
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: run test install lint typecheck clean
+.PHONY: run test pytest install lint typecheck clean
 
+# Python writes the bytecode of what it imports (some machines set PYTHONDONTWRITEBYTECODE): every
+# process the suite starts (API, workers, CLI) would otherwise compile the service from source.
+unexport PYTHONDONTWRITEBYTECODE
+
+# uv installs the same packages as pip in a fraction of the time (its cache links the files);
+# where uv cannot be had, pip does it.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	( $(BIN)/python -m pip install --quiet uv \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' ) \
+	  || $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 # The DSFR (@gouvfr/dsfr) and its charts (@gouvfr/dsfr-chart, BESSII's synthesis) served to the
@@ -42,7 +49,14 @@ typecheck: $(STAMP)
 # each with its own Temporal servers and databases. The ten slowest tests are printed at the end.
 TEST_WORKERS ?= 4
 
-test: $(STAMP) $(NODE_STAMP) lint typecheck
+# `make test` installs the Python and the front-end packages side by side, then runs lint and
+# types beside the tests (mypy's seconds overlap the suite's waits; their few lines of output
+# come among pytest's). Any failure fails the target, once the others have finished.
+test:
+	@$(MAKE) --no-print-directory -j2 install
+	@$(MAKE) --no-print-directory -j3 lint typecheck pytest
+
+pytest: $(STAMP) $(NODE_STAMP)
 	PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=10
 
 clean:
