@@ -48,8 +48,9 @@ class TemporalSettings(BaseModel):
     ui_url: str = "http://127.0.0.1:8233"
     # Workflows a worker keeps in memory (sticky cache). Memory grows with it, not with the
     # number of waiting dossiers: an evicted one is replayed from its history when it next moves
-    # (bench/RESULTS.md: about 0.4 MiB per cached dossier on top of ~150 MiB).
-    max_cached_workflows: int = Field(default=400, ge=0)
+    # (bench/RESULTS.md: about 0.4 MiB per cached dossier on top of ~150 MiB). 300 keeps a
+    # worker under 400 MB with 10 000 dossiers waiting on their CRA.
+    max_cached_workflows: int = Field(default=300, ge=0)
     # Transport security of the gRPC connection (worker, API, CLI). ``tls`` alone: server
     # certificate checked against the system roots, or ``server_root_ca_cert``; mTLS: also
     # ``client_cert`` and ``client_key`` (PEM files). ``api_key``: Temporal Cloud or a
