@@ -4,7 +4,7 @@ worker; its memory; then answers posted to dossiers the worker has evicted from 
 The dossiers are filed on the platform stand-in in batches through its test-only bulk path
 (``POST /_standin/dossiers/bulk``), each batch followed by the platform's webhook: the normal
 intake then reads and starts them. The worker keeps the production cache setting
-(``PTCE_TEMPORAL__MAX_CACHED_WORKFLOWS``, default 400): with N dossiers (2·N workflows) the
+(``PTCE_TEMPORAL__MAX_CACHED_WORKFLOWS``, default 300): with N dossiers (2·N workflows) the
 earliest ones left the cache long ago, and the worker's own metrics (sticky-cache misses,
 cache size) show it. Progress is watched in Temporal's visibility (a count, not a driver);
 everything else goes through the public interfaces.
