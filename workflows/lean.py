@@ -63,7 +63,7 @@ class Lean:
         is needed (the reset point of a stage that then waits on people, ``api.admin.reset``)."""
         if self._lean and not scheduled:
             return _local(method, arg, summary)
-        return workflow.execute_activity_method(method, arg, **options.local(summary))
+        return workflow.execute_activity_method(method, arg, **options.store(summary))
 
 
 async def _local(method: Callable[[S, P], Awaitable[R]], arg: P, summary: str) -> R:

@@ -11,7 +11,8 @@ They nest (``core/timeouts.py``, checked by ``tests/workflows/test_timeouts.py``
 
 Attempts to other services heartbeat (``activities/heartbeats.py`` beats for them while they
 run): a worker killed in the middle of one has it retried elsewhere within
-``EXTERNAL_HEARTBEAT``, not after the whole attempt.
+``EXTERNAL_HEARTBEAT``, not after the whole attempt. So do the store activities that run as
+scheduled activities (``store``), within ``STORE_HEARTBEAT``.
 
 The intake's poll has no schedule limit (it is the service's heartbeat: it must always come
 back) and a heartbeat timeout instead, so that a killed worker's poll is taken up at once.
@@ -50,7 +51,10 @@ LOCAL_ATTEMPT = timedelta(seconds=30)  # the service's own database
 LOCAL_SCHEDULE = timedelta(days=2)
 ALERT_SCHEDULE = timedelta(hours=6)
 INTAKE_ATTEMPT = timedelta(minutes=10)  # one poll: at most SYNC_BUDGET of pages, then returns
-INTAKE_HEARTBEAT = timedelta(minutes=1)  # beats after each dossier and while a request lasts
+# Beats after each dossier and every HEARTBEAT_EVERY while a request lasts: a killed worker's
+# poll is taken up by another within this (it was a minute: the chaos run's slowest dossiers).
+INTAKE_HEARTBEAT = timedelta(seconds=35)
+STORE_HEARTBEAT = timedelta(seconds=10)
 
 
 def external(summary: str) -> dict[str, Any]:
@@ -62,6 +66,12 @@ def external(summary: str) -> dict[str, Any]:
 def local(summary: str) -> dict[str, Any]:
     return {"start_to_close_timeout": LOCAL_ATTEMPT, "schedule_to_close_timeout": LOCAL_SCHEDULE,
             "retry_policy": LOCAL, "summary": summary}
+
+
+def store(summary: str) -> dict[str, Any]:
+    """A store activity scheduled rather than local (a stage's reset point): as ``local``, and
+    beaten for while it runs."""
+    return {**local(summary), "heartbeat_timeout": STORE_HEARTBEAT}
 
 
 def alert(summary: str) -> dict[str, Any]:
@@ -77,4 +87,4 @@ def intake(summary: str) -> dict[str, Any]:
 
 
 # Every option set, by name: what the nesting test walks.
-ALL = {"external": external, "local": local, "alert": alert, "intake": intake}
+ALL = {"external": external, "local": local, "store": store, "alert": alert, "intake": intake}

@@ -31,7 +31,7 @@ TIMEOUT_KEYWORDS = {"start_to_close_timeout", "schedule_to_close_timeout", "hear
 # What each option set's activities call: the longest one request of theirs can take, and how
 # many they make one after the other in an attempt.
 CALLS = {"external": max(HTTP_TIMEOUT * HTTP_CALLS_PER_ATTEMPT, SMTP_TIMEOUT * SMTP_STEPS),
-         "alert": SMTP_TIMEOUT * SMTP_STEPS, "local": timedelta(0),
+         "alert": SMTP_TIMEOUT * SMTP_STEPS, "local": timedelta(0), "store": timedelta(0),
          "intake": HTTP_TIMEOUT}
 
 
