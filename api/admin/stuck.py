@@ -183,12 +183,14 @@ async def _intake_running(client: Client, demarche: int) -> bool:
 async def find_stuck(client: Client, now: datetime,
                      decision_after: timedelta = timedelta(days=14),
                      demarches: Sequence[int] = (), page_size: int = PAGE_SIZE,
-                     ) -> list[StuckCase]:
+                     within: str = "") -> list[StuckCase]:
     """Every dossier, consultation or intake with at least one reason to look at it: the
     running ones (in the order visibility lists them), the runs that ended abnormally, and
     each démarche whose intake is not running. Every page of visibility is read
-    (``page_size`` per call), the describes ``CONCURRENCY`` at a time."""
+    (``page_size`` per call), the describes ``CONCURRENCY`` at a time. ``within``: a visibility
+    query the executions must also match (one dossier: ``WorkflowId = 'dossier-12'``)."""
     gate = asyncio.Semaphore(CONCURRENCY)
+    also = f" AND ({within})" if within else ""
 
     async def described(case: StuckCase) -> StuckCase:
         async with gate:
@@ -201,11 +203,12 @@ async def find_stuck(client: Client, now: datetime,
 
     try:
         running = [_from_visibility(execution, now, decision_after)
-                   async for execution in client.list_workflows(QUERY, page_size=page_size)]
+                   async for execution in client.list_workflows(QUERY + also,
+                                                                page_size=page_size)]
         stuck = {case.workflow_id: case
                  for case in await asyncio.gather(*map(described, running)) if case.reasons}
         closed = [execution async for execution in client.list_workflows(
-            ENDED_QUERY, page_size=page_size) if execution.id not in stuck]
+            f"({ENDED_QUERY}){also}", page_size=page_size) if execution.id not in stuck]
         for case in await asyncio.gather(*map(ended, closed)):
             if case is not None:
                 stuck.setdefault(case.workflow_id, case)

@@ -47,7 +47,9 @@ async def _stuck(env: WorkflowEnvironment, workflow_id: str, kind: StuckKind,
                  ) -> StuckCase:
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
-        for case in await find_stuck(env.client, datetime.now(UTC), decision_after):
+        # Only this test's execution: the shared dev server holds every other test's too.
+        for case in await find_stuck(env.client, datetime.now(UTC), decision_after,
+                                     within=f"WorkflowId = '{workflow_id}'"):
             if case.workflow_id == workflow_id and any(r.kind is kind for r in case.reasons):
                 return case
         await asyncio.sleep(0.5)
