@@ -20,7 +20,8 @@ from tests.support import CONVERTER, Stack, stack
 
 # The longest tests, started first: pytest-xdist hands tests out in collection order, so one
 # that starts last would run alone at the end while the other processes wait.
-LONGEST_FIRST = ("tests/workflows/test_chaos_processes.py", "tests/api/test_cra_browser.py",
+LONGEST_FIRST = ("tests/workflows/test_chaos_processes.py", "tests/workflows/test_codec_cli.py",
+                 "tests/api/test_synthesis_browser.py", "tests/api/test_cra_browser.py",
                  "tests/activities/test_intake.py::test_101_deletions_are_all_seen",
                  "tests/api/test_fuzz_api.py", "tests/api/test_agents_browser.py",
                  "tests/api/test_admin_cli.py")
