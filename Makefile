@@ -46,7 +46,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # The suite mostly waits on servers (Temporal, SMTP, HTTP): four processes share the two cores,
-# each with its own Temporal servers and databases. The ten slowest tests are printed at the end.
+# each with its own Temporal servers and databases. Tests are handed out two at a time (the
+# longest first, tests/conftest.py): with bigger chunks, the tests queued behind the chaos test
+# waited for it while the other processes had finished. The ten slowest are printed at the end.
 TEST_WORKERS ?= 4
 
 # `make test` installs the Python and the front-end packages side by side, then runs lint and
@@ -57,7 +59,7 @@ test:
 	@$(MAKE) --no-print-directory -j3 lint typecheck pytest
 
 pytest: $(STAMP) $(NODE_STAMP)
-	PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=10
+	PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --maxschedchunk 2 --durations=10
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules tests/output
