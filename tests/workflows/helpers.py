@@ -49,9 +49,12 @@ async def start_dossier(client: Client, number: int, task_queue: str
 
 async def wait_for(handle: WorkflowHandle[DossierWorkflow, Any], predicate: Any,
                    timeout: float = 30.0) -> DossierStatus:
-    """Polls the ``status`` query until ``predicate(status)``: time does not skip meanwhile."""
+    """Polls the ``status`` query until ``predicate(status)``: time does not skip meanwhile.
+    Every 50 ms at first, then less and less often (at most every half second): a quick step is
+    seen at once, a long wait does not keep the worker answering queries."""
     deadline = asyncio.get_running_loop().time() + timeout
     last: DossierStatus | None = None
+    pause = 0.05
     while asyncio.get_running_loop().time() < deadline:
         try:
             last = await handle.query(DossierWorkflow.status)
@@ -59,7 +62,8 @@ async def wait_for(handle: WorkflowHandle[DossierWorkflow, Any], predicate: Any,
                 return last
         except RPCError:
             pass
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, 0.5)
     raise AssertionError(f"condition not reached; last status: {last}")
 
 
