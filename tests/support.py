@@ -167,7 +167,10 @@ async def _stack(tmp: Path, temporal_address: str, policy: Policy, platform_app:
             await load_cra_members(res.db)
             async with (
                 httpx.AsyncClient(transport=transport, base_url="http://platform.test") as admin,
-                httpx.AsyncClient(base_url=f"http://127.0.0.1:{mailbox.web_port}") as mail,
+                # A new connection each time: the sink closes idle ones, and a reused connection
+                # it was closing as a test asked again failed the request (ReadError).
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{mailbox.web_port}",
+                                  limits=httpx.Limits(max_keepalive_connections=0)) as mail,
             ):
                 yield Stack(settings=settings, platform=admin, mailbox=mail, res=res)
     finally:
