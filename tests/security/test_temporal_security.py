@@ -100,6 +100,11 @@ async def test_a_production_worker_refuses_plaintext_updates_and_signals(
         assert state.opinion is not None and state.opinion.written_by == "cra-53-ess"
         await handle.execute_update(DossierWorkflow.confirm_admissibility, admissible())
         await wait_for_stage(handle, Stage.INSTRUCTION)
+    # Ended, so that no replay of the shared server's running executions takes them: the
+    # plaintext signal their production worker dropped would be read by a replayer that
+    # accepts plaintext (dev and test do), which then takes another path.
+    await cra.terminate("test over")
+    await handle.terminate("test over")
 
 
 async def _key_ids(client: Client, workflow_ids: list[str]) -> set[str]:
