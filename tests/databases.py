@@ -32,36 +32,22 @@ def sqlite_url(directory: Path, name: str = "ptce.db") -> str:
     return f"sqlite+aiosqlite:///{directory / name}"
 
 
-async def _on_server(*statements: str) -> None:
-    admin = create_async_engine(make_url(postgres_server_url()), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            for statement in statements:
-                await conn.execute(text(statement))
-    finally:
-        await admin.dispose()
-
-
-async def _create_database(prefix: str) -> tuple[str, str]:
-    """A new empty database on the ``TEST_DATABASE_URL`` server: its name and URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    await _on_server(f'CREATE DATABASE "{name}"')
-    url = make_url(postgres_server_url()).set(database=name)
-    return name, url.render_as_string(hide_password=False)
-
-
-def _drop(name: str) -> str:
-    return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-
-
 @asynccontextmanager
 async def scratch_postgres(prefix: str = "ptce_test") -> AsyncIterator[str]:
     """A new empty database on the ``TEST_DATABASE_URL`` server, dropped on exit."""
-    name, url = await _create_database(prefix)
+    server = make_url(postgres_server_url())
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
     try:
-        yield url
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
-        await _on_server(_drop(name))
+        await admin.dispose()
 
 
 # This process's stack databases on PostgreSQL: created once, then emptied for the next stack
@@ -71,9 +57,16 @@ _CREATED: list[str] = []
 
 
 async def _create_stack_database() -> str:
-    name, url = await _create_database("ptce_stack")
+    server = make_url(postgres_server_url())
+    name = f"ptce_stack_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
     _CREATED.append(name)
-    return url
+    return server.set(database=name).render_as_string(hide_password=False)
 
 
 async def _emptied(url: str) -> bool:
@@ -115,6 +108,17 @@ async def stack_database(directory: Path) -> AsyncIterator[str]:
 
 def drop_stack_databases() -> None:
     """Drops this process's stack databases (the session's end)."""
-    if _CREATED:
-        asyncio.run(_on_server(*map(_drop, _CREATED)))
-        _CREATED.clear()
+    if not _CREATED:
+        return
+
+    async def drop() -> None:
+        admin = create_async_engine(make_url(postgres_server_url()), isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as conn:
+                for name in _CREATED:
+                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            await admin.dispose()
+
+    asyncio.run(drop())
+    _CREATED.clear()
