@@ -7,7 +7,6 @@ its own database on that server and drops it afterwards, so reruns and parallel 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -50,75 +49,12 @@ async def scratch_postgres(prefix: str = "ptce_test") -> AsyncIterator[str]:
         await admin.dispose()
 
 
-# This process's stack databases on PostgreSQL: created once, then emptied for the next stack
-# (creating a database and migrating it cost ~0.5 s a stack, emptying one ~20 ms).
-_IDLE: list[str] = []
-_CREATED: list[str] = []
-
-
-async def _create_stack_database() -> str:
-    server = make_url(postgres_server_url())
-    name = f"ptce_stack_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await admin.dispose()
-    _CREATED.append(name)
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-async def _emptied(url: str) -> bool:
-    """Empties every table but the schema's revision; False if that cannot be done at once (a
-    connection of an earlier test still holds a lock): the caller takes a new database."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("SET LOCAL lock_timeout = '2s'"))
-            tables = (await conn.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"))).scalars().all()
-            if tables:
-                names = ", ".join(f'"{t}"' for t in tables)
-                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        return True
-    except Exception:
-        return False
-    finally:
-        await engine.dispose()
-
-
 @asynccontextmanager
 async def stack_database(directory: Path) -> AsyncIterator[str]:
-    """The workflow-test stacks' database: a PostgreSQL one of this process, empty, when
-    ``TEST_DATABASE_URL`` is set, else a SQLite file in ``directory``. Stacks open at the same
-    time (a session's site and a test's stack) never share one."""
+    """The workflow-test stacks' database: a scratch PostgreSQL one when ``TEST_DATABASE_URL``
+    is set, else a SQLite file in ``directory``."""
     if not postgres_server_url():
         yield sqlite_url(directory)
         return
-    url = _IDLE.pop() if _IDLE else ""
-    if not url or not await _emptied(url):
-        url = await _create_stack_database()
-    try:
+    async with scratch_postgres("ptce_stack") as url:
         yield url
-    finally:
-        _IDLE.append(url)
-
-
-def drop_stack_databases() -> None:
-    """Drops this process's stack databases (the session's end)."""
-    if not _CREATED:
-        return
-
-    async def drop() -> None:
-        admin = create_async_engine(make_url(postgres_server_url()), isolation_level="AUTOCOMMIT")
-        try:
-            async with admin.connect() as conn:
-                for name in _CREATED:
-                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        finally:
-            await admin.dispose()
-
-    asyncio.run(drop())
-    _CREATED.clear()
