@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
+from api.cli.ports import free_port
 from api.cli.stack import ProcessStack
 from api.temporal import connect
 from bench import report
@@ -41,11 +41,6 @@ HISTORY_SAMPLE = 50
 PROCESSES = ("worker", "api", "temporal", "platform", "mailbox")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def limits(connections: int) -> httpx.Limits:

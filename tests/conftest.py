@@ -15,6 +15,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.cli.binaries import temporal_cli, temporal_test_server
+from api.cli.ports import free_port
 from api.cli.temporal_setup import add_search_attributes
 from tests.support import CONVERTER, Stack, stack
 
@@ -40,6 +41,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()),
         data_converter=CONVERTER,
+        port=free_port(),  # the SDK's own pick is a kernel port, closed until the server binds
     )
     # The time-skipping server rejects custom search attributes until they are registered.
     await add_search_attributes(env.client, env.client.namespace)
@@ -66,6 +68,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         namespace=TemporalSettings().namespace,
         dev_server_existing_path=str(temporal_cli()),
         data_converter=CONVERTER,
+        port=free_port(),  # the SDK's own pick is a kernel port, closed until the server binds
         search_attributes=search_attributes.ALL,
         dev_server_log_level="error",
     )

@@ -10,22 +10,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 from api.cli.dev import Child, plan, terminate, wait_for_port
+from api.cli.ports import free_port
 from core.settings import Settings
-
-
-def _free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -39,8 +31,8 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        """Ports the kernel says are free now (each socket closed before the next is bound)."""
-        return cls(*(_free_port() for _ in range(6)))
+        """Ports free now, outside the kernel's ephemeral range (api/cli/ports.py)."""
+        return cls(*(free_port() for _ in range(6)))
 
 
 @dataclass

@@ -16,6 +16,7 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from activities.intake import IntakeActivities, SyncReport
 from activities.platform.client import DsClient
 from api.cli.binaries import temporal_cli
+from api.cli.ports import free_port
 from core.db.repositories import RecordRepository
 from core.db.tables import QuarantinedDossier
 from core.ids import dossier_workflow_id
@@ -142,7 +143,7 @@ async def test_a_dossier_closed_and_forgotten_by_temporal_is_not_started_again(
 async def _server() -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
         namespace="ptce", dev_server_existing_path=str(temporal_cli()), data_converter=CONVERTER,
-        search_attributes=search_attributes.ALL, dev_server_log_level="error")
+        search_attributes=search_attributes.ALL, dev_server_log_level="error", port=free_port())
 
 
 async def test_the_rate_limit_is_waited_out_in_place_with_heartbeats(intake: Intake) -> None:  # noqa: F811

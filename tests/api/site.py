@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from fastapi import FastAPI
 from temporalio.client import Client, WorkflowHandle
 
 from api.app import create_app
+from api.cli.ports import free_port
 from core.db.repositories import CraLinkAccessRepository, CraMemberRepository
 from core.db.tables import CraLinkAccess
 from core.domain.policy import Policy
@@ -32,11 +32,15 @@ from workflows.payloads import ConsultationResult, DossierInput
 LINK = re.compile(r"/cra/avis/(\S+)")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+
+
+async def _serve(server: uvicorn.Server, port: int) -> None:
+    """uvicorn exits (``SystemExit``) when it cannot start; in a task that ends the test
+    process's event loop, and every later test of the process with it: a plain error instead."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise RuntimeError(f"uvicorn could not start on 127.0.0.1:{port}") from exc
 
 
 @asynccontextmanager
@@ -44,7 +48,7 @@ async def serve(app: FastAPI, port: int) -> AsyncIterator[None]:
     """The app on a real HTTP server, in this event loop."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off", proxy_headers=False))
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(_serve(server, port))
     while not server.started:
         if task.done():
             task.result()

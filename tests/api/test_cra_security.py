@@ -243,6 +243,10 @@ async def test_replay_after_the_close(case: Case) -> None:
 
 
 async def test_tokens_never_reach_the_audit_trail(case: Case) -> None:
+    # Its own visits, a genuine one and a forged one: the tests of the module may run on other
+    # processes (pytest-xdist), each with its own site.
+    assert (await case.page(case.tokens[ESS])).status_code == 200
+    assert (await case.page(_tamper_payload(case.tokens[ESS], member="x"))).status_code == 404
     rows = await case.site.audit(dossier_number=case.number)
     assert rows
     tokens = set(case.tokens.values())

@@ -25,6 +25,7 @@ from api.app import create_app
 from api.auth.roles import Role
 from api.auth.session import SESSION_COOKIE, AgentSession, Cookies, Source, new_sid
 from api.cli.binaries import temporal_cli
+from api.cli.ports import free_port
 from core.db.engine import Database, create_engine, create_schema
 from core.db.repositories import AgentRoleRepository
 from core.settings import AgentPageSettings, Settings
@@ -50,7 +51,7 @@ async def own_server() -> AsyncIterator[WorkflowEnvironment]:
     (a dossier whose worker has gone answers 503, rightly)."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()), data_converter=pydantic_data_converter,
-        search_attributes=search_attributes.ALL, dev_server_log_level="error")
+        search_attributes=search_attributes.ALL, dev_server_log_level="error", port=free_port())
     try:
         yield env
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -14,6 +13,7 @@ import aiosmtplib
 import httpx
 import pytest
 
+from api.cli.ports import free_port
 from standins.mailbox import RunningMailbox, run_mailbox, start_mailbox
 
 HOST = "127.0.0.1"
@@ -45,11 +45,6 @@ def web(running: RunningMailbox) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=f"http://{HOST}:{running.web_port}", timeout=10)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -160,7 +155,7 @@ async def test_messages_survive_a_restart_on_the_same_database(tmp_path: Path) -
         await first.close()
 
     # The second life goes through the long-running entry point and stops on cancellation.
-    smtp_port, web_port = free_port(), free_port()
+    smtp_port, web_port = free_port(HOST), free_port(HOST)
     task = asyncio.create_task(run_mailbox(HOST, smtp_port, HOST, web_port, db_path))
     try:
         async with httpx.AsyncClient(base_url=f"http://{HOST}:{web_port}", timeout=10) as client:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,10 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
+from api.cli.ports import free_port
 from standins.platform import DEFAULT_INSTRUCTEUR_ID, create_app
+from tests.api.site import serve
 
 TOKEN = "jeton-de-test"
 DEMARCHE = 1001
@@ -523,41 +523,25 @@ async def test_concurrent_duplicates_are_applied_once(client: httpx.AsyncClient)
     assert len(log) == 1
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def test_serves_over_real_http(db_path: Path) -> None:
     port = free_port()
-    config = uvicorn.Config(
-        create_app(db_path, TOKEN, DEFAULT_INSTRUCTEUR_ID), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not serving.done(), "uvicorn stopped before serving"
-            await asyncio.sleep(0.02)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            number = await deposer(http)
-            dossier = await get_dossier(http, number)
-            assert dossier["state"] == "en_construction"
-            query = (
-                "query($n: Int!) { dossier(number: $n) {"
-                " champs { ... on PieceJustificativeChamp { files { url } } } } }"
-            )
-            champs = (await data(http, query, {"n": number}))["dossier"]["champs"]
-            url = next(champ["files"][0]["url"] for champ in champs if champ.get("files"))
-            assert url.startswith(f"http://127.0.0.1:{port}/")
-            download = await http.get(url)
-            assert download.status_code == 200
-            assert "statuts.pdf" in download.text
-    finally:
-        server.should_exit = True
-        await serving
+    async with (serve(create_app(db_path, TOKEN, DEFAULT_INSTRUCTEUR_ID), port),
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http):
+        number = await deposer(http)
+        dossier = await get_dossier(http, number)
+        assert dossier["state"] == "en_construction"
+        query = (
+            "query($n: Int!) { dossier(number: $n) {"
+            " champs { ... on PieceJustificativeChamp { files { url } } } } }"
+        )
+        champs = (await data(http, query, {"n": number}))["dossier"]["champs"]
+        url = next(champ["files"][0]["url"] for champ in champs if champ.get("files"))
+        assert url.startswith(f"http://127.0.0.1:{port}/")
+        download = await http.get(url)
+        assert download.status_code == 200
+        assert "statuts.pdf" in download.text
 
 
 async def test_the_test_only_bulk_path_files_each_dossier_as_one_filing(

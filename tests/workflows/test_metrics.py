@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -13,6 +12,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from api.cli.ports import free_port
 from api.temporal import metrics_runtime
 from core.domain.policy import Policy
 from core.domain.procedure import Outcome, Stage
@@ -27,11 +27,6 @@ QUICK = Policy(cra_deadline=timedelta(minutes=5), cra_reminders=[timedelta(secon
                cra_final_reminder_before=timedelta(0))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def _scrape_until(url: str, done: Callable[[str], bool], timeout: float = 20.0) -> str:
@@ -49,7 +44,7 @@ async def _scrape_until(url: str, done: Callable[[str], bool], timeout: float = 
 
 
 async def test_business_metrics_are_scraped(dev_env: WorkflowEnvironment, dev_stack: Stack) -> None:
-    port = _free_port()
+    port = free_port()
     runtime = metrics_runtime(TelemetrySettings(metrics_bind_address=f"127.0.0.1:{port}"))
     client = await Client.connect(dev_env.client.service_client.config.target_host,
                                   namespace=dev_env.client.namespace, data_converter=CONVERTER,
