@@ -36,6 +36,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: the rest keeps its order
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests.databases import drop_stack_databases
+
+    drop_stack_databases()
+
+
 @pytest.fixture(scope="session")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(

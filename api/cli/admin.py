@@ -12,24 +12,11 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
 
-from api.admin import batch as batches
-from api.admin.activities import retry_activity
-from api.admin.audit import audited, record
-from api.admin.desk import AdminDesk
-from api.admin.replay import RUNNING, replay_files, replay_query, replay_sample
-from api.admin.reset import plan_reset
-from api.admin.reset_apply import execute_reset
-from api.admin.stuck import find_stuck
-from api.auth.roles import Role, role_of
-from api.errors import ApiError
-from api.routes.idempotency import new_key
-from api.temporal import connect
-from core.db.engine import Database, create_engine
 from core.domain.admin import (
     BackTo,
     BlockAction,
@@ -47,6 +34,13 @@ from core.domain.procedure import Agent, Stage
 from core.domain.regions import region_name
 from core.settings import get_settings
 
+# The operations (Temporal client, database, the admin desk) are imported by the commands that
+# run them: every `ptce` command loads this module, and a refused start or `--help` should not
+# pay for them.
+if TYPE_CHECKING:
+    from api.admin.desk import AdminDesk
+    from core.db.engine import Database
+
 app = typer.Typer(help="Administration: dossiers bloqués, corrections, rejeu.",
                   no_args_is_help=True)
 T = TypeVar("T")
@@ -57,6 +51,8 @@ Reason = Annotated[str, typer.Option(help="Why (required, kept in the audit)")]
 
 
 async def _admin(db: Database, email: str) -> Agent:
+    from api.auth.roles import Role, role_of
+
     settings = get_settings()
     if await role_of(db, "", email, settings.agents.bootstrap_admins) is not Role.ADMIN:
         raise PermissionError(email)
@@ -64,6 +60,9 @@ async def _admin(db: Database, email: str) -> Agent:
 
 
 def _run(email: str, action: Callable[[Database, Agent], Awaitable[T]]) -> T:
+    from api.errors import ApiError
+    from core.db.engine import Database, create_engine
+
     async def main() -> T:
         db = Database(create_engine(get_settings().effective_database_url))
         try:
@@ -91,6 +90,10 @@ def _run(email: str, action: Callable[[Database, Agent], Awaitable[T]]) -> T:
 async def _desk(db: Database) -> AdminDesk:
     """One idempotency key per invocation: a command retried by its client library (a lost
     answer) is applied once; running the command again is a new request."""
+    from api.admin.desk import AdminDesk
+    from api.routes.idempotency import new_key
+    from api.temporal import connect
+
     settings = get_settings()
     return AdminDesk(await connect(settings.temporal, settings.codec), db, key=f"cli-{new_key()}")
 
@@ -98,6 +101,9 @@ async def _desk(db: Database) -> AdminDesk:
 @app.command()
 def stuck(admin: AsAdmin, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the stuck dossiers and consultations, with the reasons."""
+    from api.admin.stuck import find_stuck
+    from api.temporal import connect
+
     async def action(db: Database, agent: Agent) -> None:
         settings = get_settings()
         client = await connect(settings.temporal, settings.codec)
@@ -251,6 +257,11 @@ def reset(
     """Reset a dossier to the start of a stage; shows what will happen, ``--yes`` does it.
 
     Exit code 1 if what was re-applied differs from the plan (listed)."""
+    from api.admin.audit import audited, record
+    from api.admin.reset import plan_reset
+    from api.admin.reset_apply import execute_reset
+    from api.temporal import connect
+
     async def action(db: Database, agent: Agent) -> int:
         settings = get_settings()
         client = await connect(settings.temporal, settings.codec)
@@ -284,6 +295,10 @@ def retry_activity_command(
     activity_id: Annotated[str | None, typer.Option(help="Default: every pending one")] = None,
 ) -> None:
     """Retry a failing or paused activity now (attempts reset, unpaused)."""
+    from api.admin.activities import retry_activity
+    from api.admin.audit import audited
+    from api.temporal import connect
+
     async def action(db: Database, agent: Agent) -> None:
         settings = get_settings()
         client = await connect(settings.temporal, settings.codec)
@@ -306,6 +321,10 @@ def batch(
     yes: Annotated[bool, typer.Option("--yes", help="Do it (default: dry run)")] = False,
 ) -> None:
     """Signal, terminate or reset every execution a query selects; dry run by default."""
+    from api.admin import batch as batches
+    from api.admin.audit import record
+    from api.temporal import connect
+
     async def action(db: Database, agent: Agent) -> int:
         settings = get_settings()
         client = await connect(settings.temporal, settings.codec)
@@ -349,6 +368,9 @@ def replay(
 
     Before a deploy, with the new code and the production cluster's address:
     ``ptce admin replay --sample 200``."""
+    from api.admin.replay import RUNNING, replay_files, replay_query, replay_sample
+    from api.temporal import connect
+
     async def action(db: Database, agent: Agent) -> int:
         settings = get_settings()
         if sample is not None:

@@ -14,7 +14,6 @@ from pydantic import ValidationError
 
 from api.cli import admin as admin_cli
 from core.settings import get_settings
-from core.telemetry.setup import configure as configure_telemetry
 
 app = typer.Typer(help="Service des dossiers de l’AMI PTCE.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -30,7 +29,10 @@ app.add_typer(admin_cli.app, name="admin")
 
 
 def _logging() -> None:
-    configure_telemetry(get_settings().telemetry)
+    settings = get_settings()  # an unsafe setting refuses first, before the imports below
+    from core.telemetry.setup import configure as configure_telemetry
+
+    configure_telemetry(settings.telemetry)
 
 
 @app.command()
@@ -52,9 +54,9 @@ def dev(
 @app.command()
 def worker() -> None:
     """Run a Temporal worker."""
+    get_settings()  # refuses to start on an unsafe setting, before anything else
     from api.cli.worker import main
 
-    get_settings()  # refuses to start on an unsafe setting, before anything else
     main()
 
 
@@ -184,11 +186,10 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
 ) -> None:
     """Apply the migrations to the configured database (DATABASE_URL), idempotent."""
-    from core.db.engine import create_engine
-    from core.db.migrate import describe, upgrade
-
     _logging()
     url = get_settings().effective_database_url
+    from core.db.engine import create_engine
+    from core.db.migrate import describe, upgrade
 
     async def run() -> None:
         engine = create_engine(url)
