@@ -43,12 +43,19 @@ async def test_complete_dossier_with_favourable_opinion_becomes_laureate(
                                     decision(Outcome.LAUREAT, "Projet exemplaire."))
         result = await handle.result()
         await record_history(client, "laureate", dossier_workflow_id(n), consultation_workflow_id(n, "53"))
-        # The lean path (issue 18): the dossier and its consultation within 150 events.
-        events = [len((await client.get_workflow_handle(i).fetch_history()).events)
-                  for i in (dossier_workflow_id(n), consultation_workflow_id(n, "53"))]
+        histories = [await client.get_workflow_handle(i).fetch_history()
+                     for i in (dossier_workflow_id(n), consultation_workflow_id(n, "53"))]
 
     assert result.outcome is Outcome.LAUREAT
-    assert sum(events) <= 150, events
+    # The lean path (issue 18). What the workflows write (their commands, their results, the
+    # messages they receive): 70-75 events. The workflow tasks around them vary with timing (an
+    # activity ending before or after an Update arrives: 17-22 for the dossier on a loaded
+    # machine), 3 events each: so the total, ~141 on a quiet machine, is the benchmark's figure.
+    tasks = sum(e.HasField("workflow_task_completed_event_attributes")
+                for h in histories for e in h.events)
+    written = sum(not e.WhichOneof("attributes").startswith("workflow_task_")
+                  for h in histories for e in h.events)
+    assert written <= 78 and tasks <= 30, (written, tasks)
     assert result.consultations[0].opinion is not None
     assert result.consultations[0].opinion.written_by == "cra-53-ess"
     platform = await ts_stack.dossier(n)
