@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import ssl
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,6 +44,9 @@ from tests.databases import stack_database
 # read the plaintext histories recorded before the codec, as dev and test do.
 CONVERTER = converter(CodecSettings(allow_plaintext=True))
 TOKEN = "test-token"
+# The clients of the stand-ins speak plain HTTP: one TLS context for all of them (httpx loads the
+# CA bundle for each client otherwise, ~30 ms of CPU each).
+PLAIN_HTTP = ssl.create_default_context()
 INSTRUCTEUR = "SW5zdHJ1Y3RldXItMQ=="
 FAST_POLICY = Policy(
     correction_deadline=timedelta(days=30), correction_reminders=[timedelta(days=14)],
@@ -160,17 +164,17 @@ async def _stack(tmp: Path, temporal_address: str, policy: Policy, platform_app:
     )
     transport = httpx.ASGITransport(app=platform_app)
     try:
-        async with resources(settings) as res:
-            # The worker's platform client talks HTTP to the stand-in through the ASGI transport.
-            await res.http.aclose()
-            res.http = httpx.AsyncClient(transport=transport, base_url="http://platform.test")
+        # The worker's platform client talks HTTP to the stand-in through the ASGI transport.
+        platform_http = httpx.AsyncClient(transport=transport, base_url="http://platform.test")
+        async with resources(settings, platform_http) as res:
             await load_cra_members(res.db)
             async with (
                 httpx.AsyncClient(transport=transport, base_url="http://platform.test") as admin,
                 # A new connection each time: the sink closes idle ones, and a reused connection
                 # it was closing as a test asked again failed the request (ReadError).
                 httpx.AsyncClient(base_url=f"http://127.0.0.1:{mailbox.web_port}",
-                                  limits=httpx.Limits(max_keepalive_connections=0)) as mail,
+                                  limits=httpx.Limits(max_keepalive_connections=0),
+                                  verify=PLAIN_HTTP) as mail,
             ):
                 yield Stack(settings=settings, platform=admin, mailbox=mail, res=res)
     finally:

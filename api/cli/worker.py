@@ -56,13 +56,17 @@ class Resources:
 
 
 @asynccontextmanager
-async def resources(settings: Settings) -> AsyncIterator[Resources]:
+async def resources(settings: Settings, http: httpx.AsyncClient | None = None
+                    ) -> AsyncIterator[Resources]:
+    """``http``: the platform's client if not a new one (the tests' goes to the stand-in in
+    process); closed on exit either way."""
     db = Database(create_engine(settings.effective_database_url))
     instrument_engine(db.engine)
-    # Migrations to head: a fresh machine gets the schema, an existing database keeps its data.
-    await upgrade(db.engine)
-    http = httpx.AsyncClient(timeout=settings.platform.timeout_seconds)
+    if http is None:
+        http = httpx.AsyncClient(timeout=settings.platform.timeout_seconds)
     try:
+        # Migrations to head: a fresh machine gets the schema, an existing database keeps its data.
+        await upgrade(db.engine)
         yield Resources(db=db, http=http)
     finally:
         await http.aclose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,13 +38,19 @@ def alembic_config() -> Config:
     return Config(str(ALEMBIC_INI))
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The newest revision of the migrations this code ships (read once: Alembic executes every
+    revision file to find it)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    if revision == "head" and (
+            MigrationContext.configure(connection).get_current_revision() == head_revision()):
+        return  # at head already (every start but the first): nothing for Alembic to load
     config = alembic_config()
     config.attributes["connection"] = connection
     tables = set(inspect(connection).get_table_names())

@@ -99,12 +99,20 @@ class CraMemberRepository:
         return await self.session.get(CraMember, member_id)
 
     async def upsert(self, member: dict[str, str]) -> None:
-        existing = await self.get(member["id"])
-        if existing is None:
-            self.session.add(CraMember(**member))
-        else:
-            for key, value in member.items():
-                setattr(existing, key, value)
+        await self.upsert_all([member])
+
+    async def upsert_all(self, members: list[dict[str, str]]) -> None:
+        """One read of the members already known, then one flush (not a read and a flush each)."""
+        ids = [member["id"] for member in members]
+        known = {row.id: row for row in await self.session.scalars(
+            select(CraMember).where(CraMember.id.in_(ids)))}
+        for member in members:
+            existing = known.get(member["id"])
+            if existing is None:
+                self.session.add(CraMember(**member))
+            else:
+                for key, value in member.items():
+                    setattr(existing, key, value)
 
 
 class SyncCursorRepository:

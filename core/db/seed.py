@@ -14,7 +14,5 @@ DEMO_CRA_FILE = Path(__file__).parent.parent / "data" / "cra_members_demo.json"
 async def load_cra_members(db: Database, path: Path = DEMO_CRA_FILE) -> int:
     members: list[dict[str, str]] = json.loads(path.read_text())["members"]
     async with db.unit_of_work() as session:
-        repo = CraMemberRepository(session)
-        for member in members:
-            await repo.upsert(member)
+        await CraMemberRepository(session).upsert_all(members)
     return len(members)
