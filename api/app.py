@@ -14,7 +14,7 @@ from api.agents import setup as agents
 from api.hardening import install_walls, instrument_app
 from api.routes import codec, docs, home, metrics, webhook
 from api.routes.cors import PrefixCors
-from api.temporal import connect
+from api.temporal import connect_waiting
 from core.db.engine import Database, create_engine
 from core.db.migrate import upgrade
 from core.settings import Settings, get_settings
@@ -28,7 +28,7 @@ def _lifespan(settings: Settings, temporal: Client | None, db: Database | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if temporal is None:
-            app.state.temporal = await connect(settings.temporal, settings.codec)
+            app.state.temporal = await connect_waiting(settings.temporal, settings.codec)
         own = None
         if db is None:
             own = Database(create_engine(settings.effective_database_url))

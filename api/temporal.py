@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -11,6 +14,13 @@ from core.codec import data_converter
 from core.settings import CodecSettings, TelemetrySettings, TemporalSettings, get_settings
 from workflows.metrics import CRA_ANSWER_BUCKETS, CRA_ANSWER_DELAY
 from workflows.tracing import RequestTracingInterceptor
+
+log = logging.getLogger(__name__)
+
+# A service process started while Temporal is down (a deploy, a restart of the server) waits for
+# it: first retry after CONNECT_FIRST_WAIT seconds, then twice as long each time up to this.
+CONNECT_FIRST_WAIT = 0.5
+CONNECT_MAX_WAIT = 10.0
 
 
 def converter(codec: CodecSettings | None = None) -> DataConverter:
@@ -59,3 +69,20 @@ async def connect(settings: TemporalSettings, codec: CodecSettings | None = None
     return await Client.connect(settings.address, namespace=settings.namespace,
                                 data_converter=converter(codec), interceptors=interceptors(),
                                 runtime=runtime, tls=tls_config(settings), api_key=api_key)
+
+
+async def connect_waiting(settings: TemporalSettings, codec: CodecSettings | None = None,
+                          runtime: Runtime | None = None) -> Client:
+    """``connect`` for the worker and the API: a server that does not answer yet is waited for,
+    with a warning at each attempt that names it, rather than the process exiting (a worker
+    restarted while the server restarted used to die there). The CLI's commands use ``connect``
+    and fail at once: someone is there to read the error."""
+    wait, attempt = CONNECT_FIRST_WAIT, 1
+    while True:
+        try:
+            return await connect(settings, codec, runtime)
+        except RuntimeError as exc:  # the SDK's "Failed client connect: …" (no secret in it)
+            log.warning("Temporal at %s not reachable (attempt %d), next attempt in %.1f s: %s",
+                        settings.address, attempt, wait, exc)
+        await asyncio.sleep(wait)
+        wait, attempt = min(wait * 2, CONNECT_MAX_WAIT), attempt + 1

@@ -30,7 +30,7 @@ from activities.platform.token import token_source
 from activities.store import StoreActivities
 from api.cli.membership import WorkerRefused, ensure_belongs
 from api.cli.platform_check import check_before_start
-from api.temporal import connect, metrics_runtime
+from api.temporal import connect_waiting, metrics_runtime
 from core.db.engine import Database, create_engine
 from core.db.migrate import upgrade
 from core.db.seed import load_cra_members
@@ -135,8 +135,8 @@ async def ensure_sync(client: Client, settings: Settings) -> None:
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     await check_before_start(settings)  # production: refuses to start on a mismatch
-    client = await connect(settings.temporal, settings.codec,
-                           runtime=metrics_runtime(settings.telemetry))
+    client = await connect_waiting(settings.temporal, settings.codec,
+                                   runtime=metrics_runtime(settings.telemetry))
     # Before anything that writes to the cluster (the intake workflow's start) or polls it.
     await ensure_belongs(client, settings)
     async with resources(settings) as res:

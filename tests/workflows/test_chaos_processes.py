@@ -198,6 +198,10 @@ async def test_worker_kills_and_a_server_restart_lose_and_double_nothing(
         print(f"chaos events: {events}")
         assert sorted("worker" if e.startswith("worker") else e for e in events) == sorted(
             KILLS + TROUBLES)
+        # A worker restarted while the server restarted waited for it (it used to exit).
+        down = [name for name in worker_names(WORKERS)
+                if processes.children[name].process.poll() is not None]  # type: ignore[union-attr]
+        assert down == [], f"workers that exited: {down}"
 
         assert [r.outcome for r in results] == [Outcome.LAUREAT] * DOSSIERS  # none lost
         failed = [w.id async for w in client.list_workflows("ExecutionStatus = 'Failed'")]

@@ -1,0 +1,39 @@
+"""A worker or the API started while Temporal is down waits for it instead of exiting."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.testing import WorkflowEnvironment
+
+from api import temporal
+from api.cli.binaries import temporal_cli
+from api.cli.ports import free_port
+from core.settings import TemporalSettings
+
+
+async def test_a_service_process_waits_for_a_temporal_server_that_comes_up_later(
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(temporal, "CONNECT_FIRST_WAIT", 0.05)
+    monkeypatch.setattr(temporal, "CONNECT_MAX_WAIT", 0.2)
+    port = free_port()
+    settings = TemporalSettings(address=f"127.0.0.1:{port}", namespace="default")
+    caplog.set_level(logging.WARNING, logger=temporal.__name__)
+    connecting = asyncio.create_task(temporal.connect_waiting(settings))
+    while not any("not reachable" in r.getMessage() for r in caplog.records):
+        assert not connecting.done(), "connect_waiting gave up or connected to nothing"
+        await asyncio.sleep(0.05)
+    warning = next(r.getMessage() for r in caplog.records if "not reachable" in r.getMessage())
+    assert f"127.0.0.1:{port}" in warning and "attempt 1" in warning
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()), port=port, dev_server_log_level="error")
+    try:
+        client = await asyncio.wait_for(connecting, 30)
+        assert (await client.workflow_service.get_system_info(
+            GetSystemInfoRequest())).server_version
+    finally:
+        await env.shutdown()
