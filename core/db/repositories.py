@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.tables import (
@@ -99,20 +101,33 @@ class CraMemberRepository:
         return await self.session.get(CraMember, member_id)
 
     async def upsert(self, member: dict[str, str]) -> None:
-        await self.upsert_all([member])
+        existing = await self.get(member["id"])
+        if existing is None:
+            self.session.add(CraMember(**member))
+        else:
+            for key, value in member.items():
+                setattr(existing, key, value)
 
     async def upsert_all(self, members: list[dict[str, str]]) -> None:
-        """One read of the members already known, then one flush (not a read and a flush each)."""
-        ids = [member["id"] for member in members]
-        known = {row.id: row for row in await self.session.scalars(
-            select(CraMember).where(CraMember.id.in_(ids)))}
+        """The whole directory in one statement per set of fields, ``INSERT … ON CONFLICT DO
+        UPDATE``: atomic, so that processes loading it at the same time (three workers of
+        ``ptce dev`` starting together) never both insert a member (a read, then an insert,
+        did: UNIQUE constraint failed). Core statement: not for members already loaded in
+        this session."""
+        postgres = (await self.session.connection()).dialect.name == "postgresql"
+        by_fields: dict[tuple[str, ...], list[dict[str, str]]] = {}
         for member in members:
-            existing = known.get(member["id"])
-            if existing is None:
-                self.session.add(CraMember(**member))
+            by_fields.setdefault(tuple(sorted(member)), []).append(member)
+        for fields, rows in by_fields.items():
+            updated = [name for name in fields if name != "id"]
+            if postgres:
+                pg = postgresql_insert(CraMember).values(rows)
+                await self.session.execute(pg.on_conflict_do_update(
+                    index_elements=[CraMember.id], set_={n: pg.excluded[n] for n in updated}))
             else:
-                for key, value in member.items():
-                    setattr(existing, key, value)
+                lite = sqlite_insert(CraMember).values(rows)
+                await self.session.execute(lite.on_conflict_do_update(
+                    index_elements=[CraMember.id], set_={n: lite.excluded[n] for n in updated}))
 
 
 class SyncCursorRepository:

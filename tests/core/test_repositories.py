@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +21,7 @@ from core.db.repositories import (
     SnapshotRepository,
     SyncCursorRepository,
 )
+from core.db.seed import load_cra_members
 
 MODIFIED = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -101,6 +105,30 @@ async def test_cra_members_upsert_and_active_pairs_by_region(db: Database) -> No
     async with db.unit_of_work() as s:
         active = await CraMemberRepository(s).active_for_region("53")
     assert [(m.id, m.email) for m in active] == [("53-ess", "new@bzh.test")]
+
+
+async def test_processes_loading_the_cra_directory_at_once_all_succeed(
+        db: Database, database_url: str, tmp_path: Path) -> None:
+    """Three workers of ``ptce dev`` start together and each loads the directory: a read then
+    an insert made two of them fail (UNIQUE constraint) and exit."""
+    directory = tmp_path / "members.json"
+    members = [{"id": f"{r}-{role}", "region": r, "name": f"{role} {r}", "email": f"{role}@{r}.test",
+                "role": role} for r in ("53", "76", "75") for role in ("ess", "cress")]
+    directory.write_text(json.dumps({"members": members}))
+    others = [Database(create_engine(database_url)) for _ in range(2)]
+    try:
+        loaded = await asyncio.gather(*(load_cra_members(d, directory) for d in [db, *others]))
+    finally:
+        for other in others:
+            await other.dispose()
+    assert loaded == [6, 6, 6]
+    changed = [{**m, "email": "nouveau@53.test"} if m["id"] == "53-ess" else m for m in members]
+    directory.write_text(json.dumps({"members": changed}))
+    await load_cra_members(db, directory)
+    async with db.unit_of_work() as s:
+        active = await CraMemberRepository(s).active_for_region("53")
+    assert [(m.id, m.email) for m in active] == [("53-cress", "cress@53.test"),
+                                                 ("53-ess", "nouveau@53.test")]
 
 
 async def test_the_sync_cursor_is_created_once_and_remembered(db: Database) -> None:
