@@ -176,8 +176,10 @@ async def test_worker_kills_and_a_server_restart_lose_and_double_nothing(
     print(f"chaos seed {seed} (PTCE_CHAOS_SEED={seed} replays the same schedule)")
     rng = random.Random(seed)
     urls = processes.base_urls
-    async with (httpx.AsyncClient(base_url=urls["platform"]) as platform,
-                httpx.AsyncClient(base_url=urls["mailbox"]) as mailbox):
+    # The stand-ins answer the test as they answer the workers: slowly, on a loaded machine (a
+    # filing once took more than httpx's default 5 s while four test processes ran).
+    async with (httpx.AsyncClient(base_url=urls["platform"], timeout=30) as platform,
+                httpx.AsyncClient(base_url=urls["mailbox"], timeout=30) as mailbox):
         numbers = []
         for i in range(DOSSIERS):
             _, fields = sample(i % 2)  # the two complete samples: one and two regions
