@@ -102,8 +102,9 @@ def _command_lines() -> list[tuple[str, bool]]:
     for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
         for raw in block.splitlines():
             line = raw.split("  #")[0].strip()
-            if re.match(r"(\.venv/bin/)?ptce ", line):
-                lines.append((line, True))
+            command = re.match(r"(?:[A-Z_]+=\S+ )*((?:\.venv/bin/)?ptce .*)", line)
+            if command:  # an environment set for it first (PTCE_ENVIRONMENT=dev …) is left out
+                lines.append((command.group(1), True))
     for span in re.findall(r"(?<!\| )`((?:\.venv/bin/)?ptce [^`]+)`", text):
         if (span, True) not in lines:
             lines.append((span, False))
