@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 # it: first retry after CONNECT_FIRST_WAIT seconds, then twice as long each time up to this.
 CONNECT_FIRST_WAIT = 0.5
 CONNECT_MAX_WAIT = 10.0
+CONNECT_ALERT_AFTER = 60.0
 
 
 def converter(codec: CodecSettings | None = None) -> DataConverter:
@@ -73,16 +74,21 @@ async def connect(settings: TemporalSettings, codec: CodecSettings | None = None
 
 async def connect_waiting(settings: TemporalSettings, codec: CodecSettings | None = None,
                           runtime: Runtime | None = None) -> Client:
-    """``connect`` for the worker and the API: a server that does not answer yet is waited for,
-    with a warning at each attempt that names it, rather than the process exiting (a worker
-    restarted while the server restarted used to die there). The CLI's commands use ``connect``
-    and fail at once: someone is there to read the error."""
-    wait, attempt = CONNECT_FIRST_WAIT, 1
+    """``connect`` for the worker and the API: a server that does not answer yet is waited for
+    rather than the process exiting (a worker restarted while the server restarted used to die
+    there). Each failed attempt is logged with the address: a warning at first, an error once
+    the server has been unreachable for ``CONNECT_ALERT_AFTER`` seconds (what log alerting
+    watches: a wrong address or certificate never cures itself). The CLI's commands use
+    ``connect`` and fail at once: someone is there to read the error."""
+    loop = asyncio.get_running_loop()
+    started, wait, attempt = loop.time(), CONNECT_FIRST_WAIT, 1
     while True:
         try:
             return await connect(settings, codec, runtime)
         except RuntimeError as exc:  # the SDK's "Failed client connect: …" (no secret in it)
-            log.warning("Temporal at %s not reachable (attempt %d), next attempt in %.1f s: %s",
-                        settings.address, attempt, wait, exc)
+            waited = loop.time() - started
+            level = logging.ERROR if waited >= CONNECT_ALERT_AFTER else logging.WARNING
+            log.log(level, "Temporal at %s not reachable for %.0f s (attempt %d), next attempt "
+                    "in %.1f s: %s", settings.address, waited, attempt, wait, exc)
         await asyncio.sleep(wait)
         wait, attempt = min(wait * 2, CONNECT_MAX_WAIT), attempt + 1

@@ -19,6 +19,7 @@ async def test_a_service_process_waits_for_a_temporal_server_that_comes_up_later
         caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(temporal, "CONNECT_FIRST_WAIT", 0.05)
     monkeypatch.setattr(temporal, "CONNECT_MAX_WAIT", 0.2)
+    monkeypatch.setattr(temporal, "CONNECT_ALERT_AFTER", 0.3)
     port = free_port()
     settings = TemporalSettings(address=f"127.0.0.1:{port}", namespace="default")
     caplog.set_level(logging.WARNING, logger=temporal.__name__)
@@ -28,6 +29,10 @@ async def test_a_service_process_waits_for_a_temporal_server_that_comes_up_later
         await asyncio.sleep(0.05)
     warning = next(r.getMessage() for r in caplog.records if "not reachable" in r.getMessage())
     assert f"127.0.0.1:{port}" in warning and "attempt 1" in warning
+    # Unreachable for long: an error, what log alerting watches.
+    while not any(r.levelno == logging.ERROR for r in caplog.records):
+        assert not connecting.done()
+        await asyncio.sleep(0.05)
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli()), port=port, dev_server_log_level="error")
