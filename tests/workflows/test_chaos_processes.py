@@ -91,24 +91,40 @@ async def _until(handle: WorkflowHandle[DossierWorkflow, Any],
 async def _drive(client: Client, number: int, hold: asyncio.Event | None) -> DossierResult:
     """BESSII and the CRA act on one dossier; every Update has an id, so a retry after an
     outage is the same request, not a second one. With ``hold``, BESSII decides only once it is
-    set (the troubles are over): dossiers are still in flight when the last trouble comes."""
+    set (the troubles are over): dossiers are still in flight when the last trouble comes.
+    A failure names the dossier, its step and the causes (an Update's refusal is in its cause)."""
     handle = client.get_workflow_handle_for(DossierWorkflow.run, dossier_workflow_id(number))
-    await _retrying(handle.describe)  # intake started it
-    status = await _until(handle, lambda s: s.stage is Stage.ADMISSIBILITY and s.dossier is not None
-                          and len(s.consultations) == len(s.dossier.regions))
-    for view in status.consultations:
-        child = consultation(client, number, view.region)
-        await _retrying(partial(child.execute_update, CraConsultationWorkflow.submit_opinion,
-                                opinion(f"cra-{view.region}-ess"), id=f"opinion-{view.region}"))
-    await _retrying(partial(handle.execute_update, DossierWorkflow.confirm_admissibility,
-                            admissible(), id="admissibility"))
-    await _until(handle, lambda s: s.stage is Stage.INSTRUCTION
-                 and all(c.opinion for c in s.consultations))
-    if hold is not None:
-        await hold.wait()
-    await _retrying(partial(handle.execute_update, DossierWorkflow.record_decision,
-                            decision(Outcome.LAUREAT), id="decision"))
-    return await _retrying(handle.result, timeout=300)
+    step = "started by the intake"
+    try:
+        await _retrying(handle.describe)
+        step = "consultations open"
+        status = await _until(handle, lambda s: s.stage is Stage.ADMISSIBILITY
+                              and s.dossier is not None
+                              and len(s.consultations) == len(s.dossier.regions))
+        for view in status.consultations:
+            step = f"opinion of region {view.region}"
+            child = consultation(client, number, view.region)
+            await _retrying(partial(child.execute_update, CraConsultationWorkflow.submit_opinion,
+                                    opinion(f"cra-{view.region}-ess"), id=f"opinion-{view.region}"))
+        step = "admissibility"
+        await _retrying(partial(handle.execute_update, DossierWorkflow.confirm_admissibility,
+                                admissible(), id="admissibility"))
+        step = "instruction with every opinion"
+        await _until(handle, lambda s: s.stage is Stage.INSTRUCTION
+                     and all(c.opinion for c in s.consultations))
+        if hold is not None:
+            await hold.wait()
+        step = "decision"
+        await _retrying(partial(handle.execute_update, DossierWorkflow.record_decision,
+                                decision(Outcome.LAUREAT), id="decision"))
+        step = "result"
+        return await _retrying(handle.result, timeout=300)
+    except Exception as exc:
+        causes, cause = [], exc.__cause__ or getattr(exc, "cause", None)
+        while cause is not None and len(causes) < 5:
+            causes.append(repr(cause))
+            cause = cause.__cause__ or getattr(cause, "cause", None)
+        raise AssertionError(f"dossier {number}, step {step!r}: {exc!r}; causes: {causes}") from exc
 
 
 async def _platform_trouble(platform: httpx.AsyncClient) -> None:
