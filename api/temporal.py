@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TypeVar
 
 from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.service import TLSConfig
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from core.codec import data_converter
 from core.settings import CodecSettings, TelemetrySettings, TemporalSettings, get_settings
@@ -16,6 +19,7 @@ from workflows.metrics import CRA_ANSWER_BUCKETS, CRA_ANSWER_DELAY
 from workflows.tracing import RequestTracingInterceptor
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A service process started while Temporal is down (a deploy, a restart of the server) waits for
 # it: first retry after CONNECT_FIRST_WAIT seconds, then twice as long each time up to this.
@@ -76,16 +80,34 @@ async def connect_waiting(settings: TemporalSettings, codec: CodecSettings | Non
                           runtime: Runtime | None = None) -> Client:
     """``connect`` for the worker and the API: a server that does not answer yet is waited for
     rather than the process exiting (a worker restarted while the server restarted used to die
-    there). Each failed attempt is logged with the address: a warning at first, an error once
-    the server has been unreachable for ``CONNECT_ALERT_AFTER`` seconds (what log alerting
-    watches: a wrong address or certificate never cures itself). The CLI's commands use
-    ``connect`` and fail at once: someone is there to read the error."""
+    there). The CLI's commands use ``connect`` and fail at once: someone is there to read the
+    error."""
+    return await reachable(settings, partial(connect, settings, codec, runtime))
+
+
+def _unreachable(exc: Exception) -> bool:
+    """The SDK's "Failed client connect: …" on connecting; UNAVAILABLE ("tcp connect error")
+    from a client whose server went away after it connected."""
+    if isinstance(exc, RPCError):
+        return exc.status is RPCStatusCode.UNAVAILABLE
+    return isinstance(exc, RuntimeError)
+
+
+async def reachable(settings: TemporalSettings, call: Callable[[], Awaitable[T]]) -> T:
+    """Runs ``call`` until Temporal answers it: the connection, then each call a service process
+    makes once before it serves (a worker's key check and intake start: the server restarting
+    just after the worker connected made it exit there). Each failed attempt is logged with the
+    address: a warning at first, an error once the server has been unreachable for
+    ``CONNECT_ALERT_AFTER`` seconds (what log alerting watches: a wrong address or certificate
+    never cures itself). Any other error is raised at once."""
     loop = asyncio.get_running_loop()
     started, wait, attempt = loop.time(), CONNECT_FIRST_WAIT, 1
     while True:
         try:
-            return await connect(settings, codec, runtime)
-        except RuntimeError as exc:  # the SDK's "Failed client connect: …" (no secret in it)
+            return await call()
+        except (RuntimeError, RPCError) as exc:  # neither carries a secret
+            if not _unreachable(exc):
+                raise
             waited = loop.time() - started
             level = logging.ERROR if waited >= CONNECT_ALERT_AFTER else logging.WARNING
             log.log(level, "Temporal at %s not reachable for %.0f s (attempt %d), next attempt "

@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from datetime import timedelta
 
 import httpx
@@ -30,7 +31,7 @@ from activities.platform.token import token_source
 from activities.store import StoreActivities
 from api.cli.membership import WorkerRefused, ensure_belongs
 from api.cli.platform_check import check_before_start
-from api.temporal import connect_waiting, metrics_runtime
+from api.temporal import connect_waiting, metrics_runtime, reachable
 from core.db.engine import Database, create_engine
 from core.db.migrate import upgrade
 from core.db.seed import load_cra_members
@@ -138,11 +139,11 @@ async def run_worker(settings: Settings | None = None) -> None:
     client = await connect_waiting(settings.temporal, settings.codec,
                                    runtime=metrics_runtime(settings.telemetry))
     # Before anything that writes to the cluster (the intake workflow's start) or polls it.
-    await ensure_belongs(client, settings)
+    await reachable(settings.temporal, partial(ensure_belongs, client, settings))
     async with resources(settings) as res:
         if settings.environment == "dev":
             await load_cra_members(res.db)
-        await ensure_sync(client, settings)
+        await reachable(settings.temporal, partial(ensure_sync, client, settings))
         worker = build_worker(client, settings, res, graceful_shutdown_timeout=GRACEFUL_SHUTDOWN)
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
