@@ -9,8 +9,8 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import partial
 from datetime import timedelta
+from functools import partial
 
 import httpx
 from temporalio.client import Client
