@@ -86,11 +86,12 @@ async def connect_waiting(settings: TemporalSettings, codec: CodecSettings | Non
 
 
 def _unreachable(exc: Exception) -> bool:
-    """The SDK's "Failed client connect: …" on connecting; UNAVAILABLE ("tcp connect error")
-    from a client whose server went away after it connected."""
+    """The SDK's plain RuntimeError "Failed client connect: …" on connecting; UNAVAILABLE ("tcp
+    connect error") from a client whose server went away after it connected. Not a subclass of
+    RuntimeError (a worker's refusal, WorkerRefused, is one: it must stop the worker)."""
     if isinstance(exc, RPCError):
         return exc.status is RPCStatusCode.UNAVAILABLE
-    return isinstance(exc, RuntimeError)
+    return type(exc) is RuntimeError
 
 
 async def reachable(settings: TemporalSettings, call: Callable[[], Awaitable[T]]) -> T:
