@@ -43,6 +43,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# mypy's cache lives beside uv's, outside the clone: a fresh clone checks what changed against
+# what this machine checked before (mypy compares each file's hash) in about a second instead
+# of re-reading every dependency's types for eleven. mypy writes each entry atomically: two
+# clones checking at once do not corrupt it. `MYPY_CACHE_DIR=.mypy_cache make test` keeps it
+# in the clone.
+MYPY_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ptce/mypy
+export MYPY_CACHE_DIR
+
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
