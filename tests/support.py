@@ -15,12 +15,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.workflow._definition import _Definition
 
 from api.cli.demo import sample
 from api.cli.worker import Resources, build_worker, resources
@@ -48,6 +50,21 @@ TOKEN = "test-token"
 # CA bundle for each client otherwise, ~30 ms of CPU each).
 PLAIN_HTTP = ssl.create_default_context()
 INSTRUCTEUR = "SW5zdHJ1Y3RldXItMQ=="
+
+
+class _PreparedOnce(SandboxedWorkflowRunner):
+    """The service's sandbox, which checks each workflow definition (an instance created in the
+    sandbox, 25 ms of CPU for the three types) when a worker is built: once per test process
+    here, not again for each test's worker. Every workflow run still gets its own sandbox."""
+
+    _prepared: ClassVar[set[type]] = set()
+
+    def prepare_workflow(self, defn: _Definition) -> None:
+        if defn.cls not in self._prepared:
+            super().prepare_workflow(defn)
+            self._prepared.add(defn.cls)
+
+
 FAST_POLICY = Policy(
     correction_deadline=timedelta(days=30), correction_reminders=[timedelta(days=14)],
     cra_deadline=timedelta(days=21), cra_reminders=[timedelta(days=7), timedelta(days=14)],
@@ -64,6 +81,7 @@ class Stack:
     res: Resources
 
     def worker(self, client: Client, **options: Any) -> Worker:
+        options.setdefault("workflow_runner", _PreparedOnce())  # one per worker, as the SDK's
         return build_worker(client, self.settings, self.res,
                             task_queue=f"tq-{uuid.uuid4()}", **options)
 

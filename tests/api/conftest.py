@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
-import oidc_provider_mock
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
@@ -27,6 +26,9 @@ async def site(tmp_path_factory: pytest.TempPathFactory, dev_env: WorkflowEnviro
 @pytest.fixture(scope="session")
 def issuer() -> Iterator[str]:
     """``oidc-provider-mock`` on a free port, nonce required; its issuer is the request host,
-    hence ``localhost`` (not 127.0.0.1) everywhere."""
+    hence ``localhost`` (not 127.0.0.1) everywhere. Imported here: Flask and Authlib cost every
+    test process 0.4 s of CPU at collection, and only the agents' tests need them."""
+    import oidc_provider_mock
+
     with oidc_provider_mock.run_server_in_thread(port=0, require_nonce=True) as server:
         yield f"http://localhost:{server.server_port}"

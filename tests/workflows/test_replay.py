@@ -4,12 +4,14 @@ each branch of its procedure (``api.admin.coverage``): the gate prints what they
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, WorkflowReplayResult
 
 from api.admin.coverage import coverage
 from tests.support import CONVERTER
@@ -31,10 +33,39 @@ def test_histories_are_recorded() -> None:
     assert len(RECORDED) >= 5
 
 
-@pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
-async def test_recorded_history_replays_on_current_code(path: Path) -> None:
+class _Replays:
+    """One replayer for the module's tests, each history handed to it when its test runs: the
+    replayer's workflow worker prepares every workflow type in the sandbox once, not once per
+    history (64 ms of CPU per history one replayer each, 36 ms sharing one)."""
+
+    def __init__(self, histories: asyncio.Queue[WorkflowHistory | None],
+                 results: AsyncIterator[WorkflowReplayResult]) -> None:
+        self._histories, self._results = histories, results
+
+    async def replay(self, history: WorkflowHistory) -> None:
+        await self._histories.put(history)
+        result = await anext(self._results)
+        if result.replay_failure is not None:
+            raise result.replay_failure
+
+
+@pytest.fixture(scope="module")
+async def replays() -> AsyncIterator[_Replays]:
+    queue: asyncio.Queue[WorkflowHistory | None] = asyncio.Queue()
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        while (history := await queue.get()) is not None:
+            yield history
+
     replayer = Replayer(workflows=WORKFLOWS, data_converter=CONVERTER)
-    await replayer.replay_workflow(_load(path))
+    async with replayer.workflow_replay_iterator(histories()) as results:
+        yield _Replays(queue, results)
+        await queue.put(None)
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
+async def test_recorded_history_replays_on_current_code(path: Path, replays: _Replays) -> None:
+    await replays.replay(_load(path))
 
 
 def test_the_histories_cover_every_workflow_handler_and_branch() -> None:
@@ -71,7 +102,6 @@ async def test_an_unguarded_change_fails_replay_and_a_patched_one_passes(
 ) -> None:
     """The gate catches a change that would break running dossiers: here, a step removed."""
     from temporalio import workflow
-    from temporalio.worker import WorkflowReplayResult
 
     from workflows.dossier import DossierWorkflow
 
