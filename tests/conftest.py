@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 # The tests ask for the lenient test environment explicitly (make test sets it too): without
@@ -19,6 +20,12 @@ from api.cli.ports import free_port
 from api.cli.temporal_setup import add_search_attributes
 from tests.support import CONVERTER, Stack, stack
 
+# The tests allocate much and keep little: the collector's youngest generation is examined every
+# 20 000 allocations instead of 700, and what collection imported is frozen out of its reach
+# (pytest_collection_finish). Measured on the workflow and API tests (two processes): 9.5 s of
+# the 79 s of CPU went to the collector, 2.6 s of 64 s so.
+gc.set_threshold(20_000, 20, 20)
+
 # The longest tests, started first: pytest-xdist hands tests out in collection order, so one
 # that starts last would run alone at the end while the other processes wait.
 LONGEST_FIRST = ("tests/workflows/test_chaos_processes.py", "tests/workflows/test_codec_cli.py",
@@ -34,6 +41,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                      if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
 
     items.sort(key=rank)  # stable: the rest keeps its order
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.freeze()  # the modules, the collected tests: alive to the end, never worth examining
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

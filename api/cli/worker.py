@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -148,6 +149,10 @@ async def run_worker(settings: Settings | None = None) -> None:
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        # What the start imported and built lives as long as the process: out of the collector's
+        # reach, each full collection no longer walks the modules (the tests: 12 % of their CPU
+        # was the collector's).
+        gc.freeze()
         async with worker:  # on exit: stop polling, let activities in flight finish, then stop
             log.info("worker started on task queue %s", settings.temporal.task_queue)
             await stop.wait()
