@@ -31,6 +31,7 @@ from core.timeouts import HTTP_TIMEOUT
 OPERATIONS_DIR = Path(__file__).parent / "graphql"
 _RETRYABLE_CODES = {"timeout", "internal_server_error"}
 DEFAULT_RETRY_AFTER = 5.0
+MIN_RESET_WAIT = 1.0
 
 
 class PlatformError(Exception):
@@ -119,6 +120,11 @@ def operation(name: str) -> str:
 def _retry_after(response: httpx.Response, now: float | None = None) -> float:
     """Seconds to wait after a 429: ``Retry-After`` when sent, else until ``RateLimit-Reset``
     (an epoch), which is all the platform's own throttled responder sets; 5 s as a last resort.
+
+    Until the reset, one second at least: the reset is a whole second of the platform's clock
+    (Rack::Attack's window end), so a reset less than a second away, or a clock of ours ahead of
+    the platform's, would retry at once into the same window, and Rack::Attack counts the
+    throttled requests too (the run once asked again after 0.56 s).
     """
     try:
         return max(0.0, float(response.headers["Retry-After"]))
@@ -128,7 +134,7 @@ def _retry_after(response: httpx.Response, now: float | None = None) -> float:
         reset = float(response.headers["RateLimit-Reset"])
     except (KeyError, ValueError):
         return DEFAULT_RETRY_AFTER
-    return min(max(0.0, reset - (time.time() if now is None else now)), 60.0)
+    return min(max(MIN_RESET_WAIT, reset - (time.time() if now is None else now)), 60.0)
 
 
 def _constant(token: str) -> Callable[[], str]:

@@ -291,3 +291,16 @@ async def test_temporal_does_not_retry_a_dossier_the_platform_no_longer_shows(
     assert cause.non_retryable and cause.type == "DossierNotFound"
     assert activity_error.retry_state is not None
     assert activity_error.retry_state.name == "NON_RETRYABLE_FAILURE"
+
+
+def test_a_reset_less_than_a_second_away_or_past_is_waited_a_second() -> None:
+    """``RateLimit-Reset`` is a whole second of the platform's clock: a reset 0.4 s away, or one
+    our clock already passed, is waited one second, not retried at once into the same window."""
+    from activities.platform.client import _retry_after
+
+    def answer(reset: float) -> httpx.Response:
+        return httpx.Response(429, headers={"RateLimit-Reset": str(int(reset))})
+
+    assert _retry_after(answer(1_000_000), now=999_999.6) == 1.0
+    assert _retry_after(answer(1_000_000), now=1_000_002.0) == 1.0
+    assert _retry_after(answer(1_000_007), now=1_000_000.5) == 6.5
