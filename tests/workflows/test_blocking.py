@@ -83,6 +83,17 @@ async def blocked(handle: WorkflowHandle[Any, Any]) -> list[Block]:
     raise AssertionError("never blocked")
 
 
+async def finished(handle: WorkflowHandle[Any, Any], timeout: float = 90.0) -> Any:
+    """The result, or after ``timeout`` a failure naming what the dossier is parked on (once, a
+    dossier parked again after its resumption left the test waiting for its 300 s limit)."""
+    try:
+        return await asyncio.wait_for(handle.result(), timeout)
+    except TimeoutError:
+        parked = await handle.query("blocks", result_type=list[Block])
+        raise AssertionError(f"{handle.id} still running after {timeout:.0f} s; parked on: "
+                             f"{[(b.step, b.error_type, b.message) for b in parked]}") from None
+
+
 async def _standard_path(client: Client, s: Stack, n: int,
                          handle: WorkflowHandle[DossierWorkflow, Any]) -> None:
     await wait_for(handle, lambda st: st.stage is Stage.ADMISSIBILITY and st.consultations)
@@ -143,7 +154,7 @@ async def test_a_refused_step_parks_the_dossier_until_an_admin_retries_it(
                                                    action=BlockAction.RETRY))
         if case not in ("annotate", "decide", "decision-email"):
             await _standard_path(client, ts_stack, n, handle)
-        result = await handle.result()
+        result = await finished(handle)
         step_after = await blocked_step(handle)
         if case in ("cra-pair", "decide"):  # a step of the run, one of a queued opening
             await record_history(client, f"blocked-{case}-resumed", dossier_workflow_id(n))
@@ -178,7 +189,7 @@ async def test_a_refused_invitation_parks_the_consultation_and_skip_goes_on(
         await AdminDesk(client, ts_stack.res.db).resume(n, "53", BlockResolution(
             agent=ADMIN, reason="lien envoyé à la main", action=BlockAction.SKIP))
         await _standard_path(client, ts_stack, n, handle)
-        result = await handle.result()
+        result = await finished(handle)
         await record_history(client, "blocked-invitation-skipped", consultation_workflow_id(n, "53"))
     assert result.outcome is Outcome.LAUREAT
     assert result.consultations[0].status is ConsultationStatus.ANSWERED
@@ -199,7 +210,7 @@ async def test_an_admin_closes_a_blocked_dossier_and_nothing_more_is_sent(
                                                        action=BlockAction.SKIP, block=99))
         await desk.resume(n, None, BlockResolution(
             agent=ADMIN, reason="dossier déposé deux fois", action=BlockAction.CLOSE))
-        result = await handle.result()
+        result = await finished(handle)
         status = await handle.query(DossierWorkflow.status)
     assert result.outcome is None and result.motivation == "dossier déposé deux fois"
     assert status.stage is Stage.CLOSED
@@ -225,7 +236,7 @@ async def test_a_terminated_consultation_lets_the_decision_through(
         await wait_for_stage_instruction(handle)
         await handle.execute_update(DossierWorkflow.record_decision, decision(Outcome.NON_RETENU,
                                                                             "Hors cadre."))
-        result = await handle.result()
+        result = await finished(handle)
     assert result.outcome is Outcome.NON_RETENU
     assert result.consultations[0].status is ConsultationStatus.SKIPPED
     assert await ts_stack.mutations(n) == [
@@ -256,7 +267,7 @@ async def test_an_admin_finds_a_blocked_dossier_and_resumes_it_from_the_command_
         stuck = await admin_cli(monkeypatch, dev_env, dev_stack, "stuck", "--json")
         resumed = await admin_cli(monkeypatch, dev_env, dev_stack, "resume", str(n), "--action",
                                   "skip", "--reason", "décision saisie à la main")
-        result = await handle.result()
+        result = await finished(handle)
         status = await handle.query(DossierWorkflow.status)
     assert listed == {dossier_workflow_id(n)}
     [case] = [c for c in json.loads(stuck.stdout) if c["workflow_id"] == dossier_workflow_id(n)]
