@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
+import sys
 
 # The tests ask for the lenient test environment explicitly (make test sets it too): without
 # it the service is in production and refuses the development secrets.
@@ -41,6 +43,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                      if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
 
     items.sort(key=rank)  # stable: the rest keeps its order
+
+
+@pytest.fixture(autouse=True)
+def _open_log_streams() -> None:
+    """Each test starts with an open ``sys.stdout``/``sys.stderr`` and no root log handler on a
+    closed stream. Once, from a test's set-up on, both were closed streams (suspected: a CLI run
+    in a thread, click's ``CliRunner`` swapping the process's ``sys.stderr`` while the logging
+    set-up the command runs bound the root handler to it): every record then failed, and inside
+    the in-process SMTP sink the error ended its sessions, parking a dossier."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name).closed:
+            setattr(sys, name, getattr(sys, f"__{name}__"))
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
+            root.removeHandler(handler)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
