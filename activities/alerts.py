@@ -4,13 +4,15 @@ Errors retrying cures (an outage, the rate limit) or that a person must fix whil
 keeps retrying (an expired token, a forbidden network, an instructeur outside a groupe) never
 park a dossier; the stuck finder shows them, and this email tells the admins. The idempotency key
 of the email (``platform-alert:<cause>:<day>``) is the deduplication, across every worker and
-dossier. Sending is best effort: an alert that cannot go now goes with a later failure.
+dossier. Sending is best effort: an alert that cannot go now goes with a later failure. A claim
+whose sender died before recording the email (a killed worker) is taken over by a later failure
+once ``CLAIM_LEASE`` has passed: the email then goes, or goes again under the same Message-ID.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +31,9 @@ from core.telemetry.logs import redact
 
 log = logging.getLogger("ptce.alerts")
 SUSTAINED = 5  # attempts before an outage or the rate limit is worth an email
+# Longer than any send (the SMTP timeout is seconds): a claim this old without a recorded email
+# belongs to a sender that died.
+CLAIM_LEASE = timedelta(minutes=10)
 
 _ADVICE = {
     "token-expired": ("jeton d’API expiré", "Créez un nouveau jeton sur la plateforme (profil de "
@@ -99,11 +104,13 @@ class AdminAlerts:
     async def _claim(self, key: str) -> bool:
         if self._db is None:
             return True
+        now = datetime.now(UTC)
         try:
             async with self._db.unit_of_work() as session:
-                AlertClaimRepository(session).claim(key)
+                AlertClaimRepository(session).claim(key, now)
         except IntegrityError:
-            return False
+            async with self._db.unit_of_work() as session:
+                return await AlertClaimRepository(session).take_over(key, now, CLAIM_LEASE)
         return True
 
     async def _release(self, key: str) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.tables import (
@@ -158,9 +159,20 @@ class AlertClaimRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def claim(self, key: str) -> None:
+    def claim(self, key: str, now: datetime) -> None:
         """Fails with ``IntegrityError`` at commit when the key is already claimed."""
-        self.session.add(AlertClaim(key=key))
+        self.session.add(AlertClaim(key=key, claimed_at=now))
+
+    async def take_over(self, key: str, now: datetime, lease: timedelta) -> bool:
+        """Claims ``key`` again when its claim is older than ``lease`` and its email was never
+        recorded as sent: the sender died between its claim and its record (before the SMTP
+        server's answer, or after it). One caller wins: the update is conditional."""
+        sent = select(SentEmail.key).where(SentEmail.key == key).exists()
+        result: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
+            update(AlertClaim)
+            .where(AlertClaim.key == key, AlertClaim.claimed_at < now - lease, ~sent)
+            .values(claimed_at=now))
+        return result.rowcount == 1
 
     async def release(self, key: str) -> None:
         row = await self.session.get(AlertClaim, key)

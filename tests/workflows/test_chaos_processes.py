@@ -33,11 +33,12 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
+from activities.mail.activities import message_id_for
 from api.cli.demo import sample
 from api.cli.dev import worker_names
 from api.cli.stack import ProcessStack
 from core.db.engine import Database, create_engine
-from core.db.tables import SentEmail
+from core.db.tables import AlertClaim, SentEmail
 from core.domain.procedure import Outcome, Stage
 from core.ids import dossier_workflow_id
 from tests.support import CONVERTER
@@ -237,10 +238,15 @@ async def test_worker_kills_and_a_server_restart_lose_and_double_nothing(
         async with db.unit_of_work() as session:
             recorded = {row.message_id: row.sent_at.replace(tzinfo=UTC)
                         for row in await session.scalars(select(SentEmail))}
+            claimed = {message_id_for(key) for key in await session.scalars(select(AlertClaim.key))}
     finally:
         await db.dispose()
     delivered = Counter(m["message_id"] for m in messages)
-    assert set(delivered) == set(recorded)  # every recorded email arrived, none unrecorded
+    assert set(recorded) <= set(delivered)  # every recorded email arrived
+    # None unrecorded, but an admin alert whose worker was killed after the SMTP server's answer
+    # and before the record: its claim keeps the others from sending it again that day (a later
+    # failure takes the claim over after its lease, activities/alerts.py).
+    assert set(delivered) - set(recorded) <= claimed, set(delivered) - set(recorded) - claimed
     redelivered = {k: n for k, n in delivered.items() if n > 1}
     print(f"{len(recorded)} emails, {sum(delivered.values())} SMTP deliveries, "
           f"{len(redelivered)} delivered twice with the same Message-ID")
