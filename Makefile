@@ -59,6 +59,12 @@ typecheck: $(STAMP)
 # longest first, tests/conftest.py): with bigger chunks, the tests queued behind the chaos test
 # waited for it while the other processes had finished. The ten slowest are printed at the end.
 TEST_WORKERS ?= 4
+# The tests' scratch directories (pytest's tmp_path: the SQLite databases of the service and of the
+# stand-ins, the process logs) on a RAM-backed file system where the machine has one: each SQLite
+# commit syncs its journal to disk, and on this machine's virtual disk the suite took 162-170 s
+# with them there against 134-142 s in /dev/shm (bench/RESULTS.md, seventh round). PostgreSQL is
+# the server's own. `TEST_TMPDIR=/tmp make test` keeps them on disk.
+TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm)
 
 # `make test` installs the Python and the front-end packages side by side, and while npm
 # downloads, lints, checks the types and compiles (`warm`); then runs the suite. A lint or type
@@ -74,7 +80,7 @@ warm: $(STAMP)
 	@PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider --collect-only >/dev/null 2>&1 || true
 
 pytest: $(STAMP) $(NODE_STAMP)
-	PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --maxschedchunk 2 --durations=10
+	$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --maxschedchunk 2 --durations=10
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules tests/output
