@@ -22,6 +22,7 @@ import pytest
 if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
 
+    from core.db.engine import Database
     from tests.support import Stack
 
 # The tests allocate much and keep little: the collector's youngest generation is examined every
@@ -150,3 +151,17 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         pytest.skip(POSTGRES_SKIPPED)
     async with scratch_postgres() as url:
         yield url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The service's database at the schema's last revision, on each of ``database_url``'s."""
+    from core.db.engine import Database, create_engine
+    from core.db.migrate import upgrade_to_head
+
+    await upgrade_to_head(database_url)
+    database = Database(create_engine(database_url))
+    try:
+        yield database
+    finally:
+        await database.dispose()

@@ -4,17 +4,14 @@ alert from going that day."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import update
 
 from activities.alerts import CLAIM_LEASE, AdminAlerts
 from activities.platform.client import PlatformAuth
-from core.db.engine import Database, create_engine
-from core.db.migrate import upgrade_to_head
+from core.db.engine import Database
 from core.db.repositories import SentEmailRepository
 from core.db.tables import AlertClaim
 
@@ -27,16 +24,6 @@ class Mail:
 
     async def deliver(self, request: Any) -> None:
         self.keys.append(request.key)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await upgrade_to_head(database_url)
-    database = Database(create_engine(database_url))
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def _alert(db: Database) -> tuple[Mail, str | None]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from core.db.engine import Database, create_engine
-from core.db.migrate import upgrade_to_head
 from core.db.repositories import (
     AgentRoleRepository,
     CraLinkAccessRepository,
@@ -24,16 +22,6 @@ from core.db.repositories import (
 from core.db.seed import load_cra_members
 
 MODIFIED = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await upgrade_to_head(database_url)
-    database = Database(create_engine(database_url))
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def test_a_snapshot_is_stored_once_per_platform_version(db: Database) -> None:

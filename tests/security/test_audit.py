@@ -4,24 +4,12 @@ PostgreSQL, which enforces the column's length. Sign-outs are kept until the coo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from api.admin.audit import MAX_TARGET, record
-from core.db.engine import Database, create_engine
-from core.db.migrate import upgrade_to_head
+from core.db.engine import Database
 from core.db.repositories import AdminActionRepository, RevokedSessionRepository
 from core.domain.procedure import Agent
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await upgrade_to_head(database_url)
-    database = Database(create_engine(database_url))
-    yield database
-    await database.dispose()
 
 
 async def test_a_batch_with_a_long_query_is_audited_whole(db: Database) -> None:
