@@ -93,7 +93,12 @@ class AdminAlerts:
             context={"number": number, "error": error, "attempts": attempts}), "quarantine")
 
     async def _send(self, request: EmailRequest, cause: str) -> None:
-        if not await self._claim(request.key):
+        try:
+            claimed = await self._claim(request.key)
+        except Exception as error:  # the database is down too: a later failure tries again
+            log.warning("alert not claimed", extra={"cause": cause, "error": type(error).__name__})
+            return
+        if not claimed:
             return  # another worker (or attempt) has it
         try:
             await self._mail.deliver(request)

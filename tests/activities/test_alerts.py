@@ -5,13 +5,14 @@ alert from going that day."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
 
 from activities.alerts import CLAIM_LEASE, AdminAlerts
 from activities.platform.client import PlatformAuth
-from core.db.engine import Database
+from core.db.engine import Database, create_engine
 from core.db.repositories import SentEmailRepository
 from core.db.tables import AlertClaim
 
@@ -63,3 +64,14 @@ async def test_an_old_claim_whose_email_was_recorded_is_not_sent_again(db: Datab
     later, _ = await _alert(db)
 
     assert later.keys == []
+
+
+async def test_an_unreachable_database_keeps_the_alert_from_changing_the_activitys_error(
+        tmp_path: Path) -> None:
+    """The claim cannot be made (no database): nothing is sent, nothing is raised."""
+    broken = Database(create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/ptce.db"))
+    try:
+        mail, key = await _alert(broken)
+    finally:
+        await broken.dispose()
+    assert (mail.keys, key) == ([], None)
