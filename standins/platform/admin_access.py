@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from standins.platform import access
 from standins.platform.clock import api_datetime_or_none, to_us, wall_clock_us
 from standins.platform.context import Platform
+from standins.platform.deps import PlatformDep
 from standins.platform.records import TokenRecord
 
 
@@ -28,55 +29,61 @@ class TokenChange(BaseModel):
     write_access: bool | None = None
 
 
-def access_router(platform: Platform) -> APIRouter:
-    router = APIRouter(prefix="/_standin")
+router = APIRouter(prefix="/_standin")
+
+
+@router.get("/tokens")
+def tokens(platform: PlatformDep) -> list[dict[str, Any]]:
     store = platform.store
+    return [_view(t) for t in store.tokens()]
 
-    @router.get("/tokens")
-    def tokens() -> list[dict[str, Any]]:
-        return [_view(t) for t in store.tokens()]
 
-    @router.post("/tokens")
-    def change_token(body: TokenChange) -> dict[str, Any]:
-        key = access.digest(body.token)
-        token = store.token(key) or TokenRecord(key, wall_clock_us() + access.YEAR_US, None,
-                                                True, True)
-        expires_at = token.expires_at
-        if body.expired is not None:
-            expires_at = wall_clock_us() - 1 if body.expired else wall_clock_us() + access.YEAR_US
-        if body.expires_at is not None:
-            expires_at = to_us(body.expires_at)
-        token = TokenRecord(
-            key, expires_at,
-            token.networks if body.networks is None else (body.networks or None),
-            token.requires_ip_filtering if body.requires_ip_filtering is None
-            else body.requires_ip_filtering,
-            token.write_access if body.write_access is None else body.write_access)
-        with store.write() as tx:
-            tx.save_token(token)
-        return _view(token)
+@router.post("/tokens")
+def change_token(platform: PlatformDep, body: TokenChange) -> dict[str, Any]:
+    store = platform.store
+    key = access.digest(body.token)
+    token = store.token(key) or TokenRecord(key, wall_clock_us() + access.YEAR_US, None,
+                                            True, True)
+    expires_at = token.expires_at
+    if body.expired is not None:
+        expires_at = wall_clock_us() - 1 if body.expired else wall_clock_us() + access.YEAR_US
+    if body.expires_at is not None:
+        expires_at = to_us(body.expires_at)
+    token = TokenRecord(
+        key, expires_at,
+        token.networks if body.networks is None else (body.networks or None),
+        token.requires_ip_filtering if body.requires_ip_filtering is None
+        else body.requires_ip_filtering,
+        token.write_access if body.write_access is None else body.write_access)
+    with store.write() as tx:
+        tx.save_token(token)
+    return _view(token)
 
-    @router.delete("/tokens")
-    def revoke(body: TokenChange) -> dict[str, bool]:
-        with store.write() as tx:
-            tx.delete_token(access.digest(body.token))
-        return {"revoked": True}
 
-    @router.get("/groupes")
-    def groupes() -> list[dict[str, Any]]:
-        members = store.groupe_members()
-        return [{"number": g.number, "label": g.label, "regions": list(g.regions),
-                 "instructeurs": members.get(g.number, [])} for g in platform.demarche.groupes]
+@router.delete("/tokens")
+def revoke(platform: PlatformDep, body: TokenChange) -> dict[str, bool]:
+    store = platform.store
+    with store.write() as tx:
+        tx.delete_token(access.digest(body.token))
+    return {"revoked": True}
 
-    @router.put("/groupes/{number}/instructeurs/{instructeur_id}")
-    def add_member(number: int, instructeur_id: str) -> dict[str, Any]:
-        return _member(platform, number, instructeur_id, True)
 
-    @router.delete("/groupes/{number}/instructeurs/{instructeur_id}")
-    def remove_member(number: int, instructeur_id: str) -> dict[str, Any]:
-        return _member(platform, number, instructeur_id, False)
+@router.get("/groupes")
+def groupes(platform: PlatformDep) -> list[dict[str, Any]]:
+    store = platform.store
+    members = store.groupe_members()
+    return [{"number": g.number, "label": g.label, "regions": list(g.regions),
+             "instructeurs": members.get(g.number, [])} for g in platform.demarche.groupes]
 
-    return router
+
+@router.put("/groupes/{number}/instructeurs/{instructeur_id}")
+def add_member(platform: PlatformDep, number: int, instructeur_id: str) -> dict[str, Any]:
+    return _member(platform, number, instructeur_id, True)
+
+
+@router.delete("/groupes/{number}/instructeurs/{instructeur_id}")
+def remove_member(platform: PlatformDep, number: int, instructeur_id: str) -> dict[str, Any]:
+    return _member(platform, number, instructeur_id, False)
 
 
 def seed_groupes(platform: Platform) -> None:

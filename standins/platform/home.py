@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from standins.platform.clock import PARIS, from_us
 from standins.platform.context import Platform
+from standins.platform.deps import PlatformDep
 from standins.platform.records import DossierRecord
 from standins.platform.rules import STATE_LABELS
 
@@ -35,20 +36,18 @@ un numéro de dossier ouvre sa page usager : le lire, répondre à une demande d
 """
 
 
-def home_router(platform: Platform) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    @router.get("/", response_class=HTMLResponse)
-    def home() -> str:
-        records = platform.store.dossiers()
-        content = _table(platform, records) if records else "<p>Aucun dossier déposé.</p>"
-        return _PAGE.format(
-            title=escape(platform.demarche.title),
-            number=platform.demarche.number,
-            content=content,
-        )
 
-    return router
+@router.get("/", response_class=HTMLResponse)
+def home(platform: PlatformDep) -> str:
+    records = platform.store.dossiers()
+    content = _table(platform, records) if records else "<p>Aucun dossier déposé.</p>"
+    return _PAGE.format(
+        title=escape(platform.demarche.title),
+        number=platform.demarche.number,
+        content=content,
+    )
 
 
 def _table(platform: Platform, records: list[DossierRecord]) -> str:

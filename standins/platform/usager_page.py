@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from standins.platform import usager
 from standins.platform.clock import PARIS, from_us
 from standins.platform.context import Platform
+from standins.platform.deps import PlatformDep
 from standins.platform.fields import FieldError
 from standins.platform.records import EN_CONSTRUCTION, DossierRecord
 from standins.platform.rules import STATE_LABELS
@@ -48,76 +49,79 @@ textarea, select {{ width: 100%; font: inherit; }}
 """
 
 
-def usager_router(platform: Platform) -> APIRouter:
-    router = APIRouter(prefix="/_standin")
+router = APIRouter(prefix="/_standin")
 
-    @router.get("/usager/nouveau", response_class=HTMLResponse)
-    def new_form() -> str:
-        return _new_page(platform)
 
-    @router.post("/usager/nouveau")
-    async def file_dossier(request: Request) -> Response:
-        form = await request.form()
-        email = str(form.get("usager_email") or "").strip()
-        try:
-            if "@" not in email:
-                raise FieldError("Indiquez une adresse électronique valide.")
-            number = usager.deposer(platform, email, parse_fields(platform.demarche, form))
-        except (FieldError, ValueError) as error:
-            return HTMLResponse(_new_page(platform, error=str(error)), status_code=422)
-        return RedirectResponse(f"/_standin/dossiers/{number}/usager?depose=1", status_code=303)
+@router.get("/usager/nouveau", response_class=HTMLResponse)
+def new_form(platform: PlatformDep) -> str:
+    return _new_page(platform)
 
-    @router.get("/dossiers/{number}/usager", response_class=HTMLResponse)
-    def dossier_page(number: int, depose: bool = False, enregistre: bool = False,
-                     restaure: bool = False) -> Response:
+
+@router.post("/usager/nouveau")
+async def file_dossier(platform: PlatformDep, request: Request) -> Response:
+    form = await request.form()
+    email = str(form.get("usager_email") or "").strip()
+    try:
+        if "@" not in email:
+            raise FieldError("Indiquez une adresse électronique valide.")
+        number = usager.deposer(platform, email, parse_fields(platform.demarche, form))
+    except (FieldError, ValueError) as error:
+        return HTMLResponse(_new_page(platform, error=str(error)), status_code=422)
+    return RedirectResponse(f"/_standin/dossiers/{number}/usager?depose=1", status_code=303)
+
+
+@router.get("/dossiers/{number}/usager", response_class=HTMLResponse)
+def dossier_page(platform: PlatformDep, number: int, depose: bool = False, enregistre: bool = False,
+                 restaure: bool = False) -> Response:
+    record = platform.store.dossier(number)
+    if record is None or record.deleted_at is not None:
+        return _not_found()
+    if record.hidden_for_administration:
+        return HTMLResponse(_deleted_page(record))
+    notice = ("Votre dossier a été déposé." if depose
+              else "Vos modifications ont été enregistrées." if enregistre
+              else "Votre dossier a été restauré." if restaure else None)
+    return HTMLResponse(_dossier_page(platform, record, notice=notice))
+
+
+@router.post("/dossiers/{number}/usager/supprimer")
+def delete(platform: PlatformDep, number: int) -> Response:
+    try:
+        usager.supprimer(platform, number)
+    except usager.DossierNotFound:
+        return _not_found()
+    except usager.DossierNotEditable as error:
         record = platform.store.dossier(number)
-        if record is None or record.deleted_at is not None:
-            return _not_found()
-        if record.hidden_for_administration:
-            return HTMLResponse(_deleted_page(record))
-        notice = ("Votre dossier a été déposé." if depose
-                  else "Vos modifications ont été enregistrées." if enregistre
-                  else "Votre dossier a été restauré." if restaure else None)
-        return HTMLResponse(_dossier_page(platform, record, notice=notice))
+        assert record is not None
+        return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=409)
+    return RedirectResponse(f"/_standin/dossiers/{number}/usager", status_code=303)
 
-    @router.post("/dossiers/{number}/usager/supprimer")
-    def delete(number: int) -> Response:
-        try:
-            usager.supprimer(platform, number)
-        except usager.DossierNotFound:
-            return _not_found()
-        except usager.DossierNotEditable as error:
-            record = platform.store.dossier(number)
-            assert record is not None
-            return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=409)
-        return RedirectResponse(f"/_standin/dossiers/{number}/usager", status_code=303)
 
-    @router.post("/dossiers/{number}/usager/restaurer")
-    def restore(number: int) -> Response:
-        try:
-            usager.restaurer(platform, number)
-        except usager.DossierNotFound:
-            return _not_found()
-        return RedirectResponse(f"/_standin/dossiers/{number}/usager?restaure=1", status_code=303)
+@router.post("/dossiers/{number}/usager/restaurer")
+def restore(platform: PlatformDep, number: int) -> Response:
+    try:
+        usager.restaurer(platform, number)
+    except usager.DossierNotFound:
+        return _not_found()
+    return RedirectResponse(f"/_standin/dossiers/{number}/usager?restaure=1", status_code=303)
 
-    @router.post("/dossiers/{number}/usager")
-    async def edit_dossier(number: int, request: Request) -> Response:
-        form = await request.form()
-        try:
-            usager.modifier(platform, number, parse_fields(platform.demarche, form))
-        except usager.DossierNotFound:
-            return _not_found()
-        except usager.DossierNotEditable as error:
-            record = platform.store.dossier(number)
-            assert record is not None
-            return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=409)
-        except (FieldError, ValueError) as error:
-            record = platform.store.dossier(number)
-            assert record is not None
-            return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=422)
-        return RedirectResponse(f"/_standin/dossiers/{number}/usager?enregistre=1", status_code=303)
 
-    return router
+@router.post("/dossiers/{number}/usager")
+async def edit_dossier(platform: PlatformDep, number: int, request: Request) -> Response:
+    form = await request.form()
+    try:
+        usager.modifier(platform, number, parse_fields(platform.demarche, form))
+    except usager.DossierNotFound:
+        return _not_found()
+    except usager.DossierNotEditable as error:
+        record = platform.store.dossier(number)
+        assert record is not None
+        return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=409)
+    except (FieldError, ValueError) as error:
+        record = platform.store.dossier(number)
+        assert record is not None
+        return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=422)
+    return RedirectResponse(f"/_standin/dossiers/{number}/usager?enregistre=1", status_code=303)
 
 
 def _not_found() -> HTMLResponse:
