@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,13 @@ from workflows.registry import WORKFLOWS
 RECORDED = sorted(HISTORIES.rglob("*.json"))
 
 
+@cache
 def _load(path: Path) -> WorkflowHistory:
-    events = json.loads(path.read_text())["events"]
-    workflow_id = events[0]["workflowExecutionStartedEventAttributes"].get(
+    """Read once per process (the gate and the coverage both read every history), parsed once."""
+    data = json.loads(path.read_text())
+    workflow_id = data["events"][0]["workflowExecutionStartedEventAttributes"].get(
         "workflowId", path.stem)
-    return WorkflowHistory.from_json(workflow_id, path.read_text())
+    return WorkflowHistory.from_json(workflow_id, data)
 
 
 def test_histories_are_recorded() -> None:
