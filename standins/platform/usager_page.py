@@ -91,10 +91,15 @@ def delete(platform: PlatformDep, number: int) -> Response:
     except usager.DossierNotFound:
         return _not_found()
     except usager.DossierNotEditable as error:
-        record = platform.store.dossier(number)
-        assert record is not None
-        return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=409)
+        return _refused(platform, number, error, 409)
     return RedirectResponse(f"/_standin/dossiers/{number}/usager", status_code=303)
+
+
+def _refused(platform: Platform, number: int, error: Exception, status: int) -> Response:
+    """The dossier's page again, with why the request was refused."""
+    record = platform.store.dossier(number)
+    assert record is not None
+    return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=status)
 
 
 @router.post("/dossiers/{number}/usager/restaurer")
@@ -114,13 +119,9 @@ async def edit_dossier(platform: PlatformDep, number: int, request: Request) -> 
     except usager.DossierNotFound:
         return _not_found()
     except usager.DossierNotEditable as error:
-        record = platform.store.dossier(number)
-        assert record is not None
-        return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=409)
+        return _refused(platform, number, error, 409)
     except (FieldError, ValueError) as error:
-        record = platform.store.dossier(number)
-        assert record is not None
-        return HTMLResponse(_dossier_page(platform, record, error=str(error)), status_code=422)
+        return _refused(platform, number, error, 422)
     return RedirectResponse(f"/_standin/dossiers/{number}/usager?enregistre=1", status_code=303)
 
 
