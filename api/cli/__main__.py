@@ -1,5 +1,5 @@
 """``python -m api.cli``: the ``ptce`` command (what the process stack starts its children with)."""
 
-from api.cli.main import main
+from api.cli.entry import main
 
 main()

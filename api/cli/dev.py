@@ -19,6 +19,7 @@ from pathlib import Path
 
 from temporalio.service import RPCError
 
+from api.cli import standins
 from api.cli.binaries import temporal_cli
 from api.routes.codec import PREFIX as CODEC_PREFIX
 from core.settings import Settings
@@ -94,11 +95,11 @@ def plan(settings: Settings, mailbox_web_port: int, platform_port: int,
                            settings.api.public_base_url.rstrip("/") + CODEC_PREFIX,
                            *_namespace_flags(settings),
                            *search_attributes.cli_flags()], t_port),
-        Child("platform", [*py, "standin", "platform", "--port", str(platform_port),
-                           *(["--forward-emails"] if forward_platform_emails else [])],
+        Child("platform", standins.command(standins.platform_args(
+            settings, platform_port, var / "platform.db", forward_platform_emails)),
               platform_port),
-        Child("mailbox", [*py, "standin", "mailbox", "--web-port", str(mailbox_web_port)],
-              mailbox_web_port),
+        Child("mailbox", standins.command(standins.mailbox_args(
+            settings, mailbox_web_port, var / "mailbox.db")), mailbox_web_port),
         *(Child(name, [*py, "worker"], 0) for name in worker_names(workers)),
         Child("api", [*py, "api"], settings.api.port),
     ]

@@ -13,7 +13,10 @@ import typer
 from pydantic import ValidationError
 
 from api.cli import admin as admin_cli
+from api.cli.standins import command as standin_command
+from api.cli.standins import mailbox_args, platform_args
 from core.settings import get_settings
+from core.startup import loading
 
 app = typer.Typer(help="Service des dossiers de l’AMI PTCE.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -55,7 +58,8 @@ def dev(
 def worker() -> None:
     """Run a Temporal worker."""
     get_settings()  # refuses to start on an unsafe setting, before anything else
-    from api.cli.worker import main
+    with loading():
+        from api.cli.worker import main
 
     main()
 
@@ -63,8 +67,10 @@ def worker() -> None:
 @app.command()
 def api() -> None:
     """Run the HTTP API."""
-    import uvicorn
+    with loading():
+        import uvicorn
 
+        import api.app  # noqa: F401  (uvicorn's factory below finds it loaded)
     _logging()
     settings = get_settings()
     uvicorn.run("api.app:create_app", factory=True, host=settings.api.host,
@@ -99,8 +105,8 @@ def bench(ctx: typer.Context) -> None:
     raise typer.Exit(main(ctx.args))
 
 
-def _exec_standin(module: str, args: list[str]) -> None:
-    """Replaces this process by a stand-in's own entry point (``python -m standins.…``).
+def _exec_standin(args: list[str]) -> None:
+    """Replaces this process by a stand-in's own entry point (``python -m standins NAME``).
 
     The product never imports the stand-ins: they play other organisations' services and are
     not in the production image, where this command says so instead of failing on an import.
@@ -108,7 +114,7 @@ def _exec_standin(module: str, args: list[str]) -> None:
     if importlib.util.find_spec("standins") is None:
         typer.echo("The stand-ins are not installed here (development and tests only).", err=True)
         raise typer.Exit(2)
-    os.execv(sys.executable, [sys.executable, "-m", module, *args])
+    os.execv(sys.executable, standin_command(args))
 
 
 @standin.command("platform")
@@ -119,11 +125,7 @@ def standin_platform(
         help="Hand the platform's own emails to applicants to the local mailbox")] = False,
 ) -> None:
     """Run the démarches-simplifiées stand-in."""
-    settings = get_settings()
-    _exec_standin("standins.platform", [
-        "--port", str(port), "--db", str(db or settings.var_dir / "platform.db"),
-        "--instructeur-id", settings.platform.instructeur_id,
-        *(["--forward-emails"] if forward_emails else [])])
+    _exec_standin(platform_args(get_settings(), port, db, forward_emails))
 
 
 @standin.command("mailbox")
@@ -132,10 +134,7 @@ def standin_mailbox(
     db: Annotated[Path | None, typer.Option(help="SQLite file")] = None,
 ) -> None:
     """Run the SMTP sink and its mailbox page."""
-    settings = get_settings()
-    _exec_standin("standins.mailbox", [
-        "--smtp-host", settings.smtp.host, "--smtp-port", str(settings.smtp.port),
-        "--web-port", str(web_port), "--db", str(db or settings.var_dir / "mailbox.db")])
+    _exec_standin(mailbox_args(get_settings(), web_port, db))
 
 
 @temporal_app.command("setup")
