@@ -13,14 +13,16 @@ NODE_STAMP := node_modules/.package-lock.json
 unexport PYTHONDONTWRITEBYTECODE
 
 # uv installs the same packages as pip in a fraction of the time (its cache links the files);
-# where uv cannot be had, pip does it. The venv is made without pip (seconds saved); the
-# system's pip puts uv in it, uv then pip and the project: from uv's cache alone first
-# (--offline: 1.3 s against 2.7 s to 6 s asking the index again), from the index when the cache
-# lacks a package (a new machine, a new dependency).
-UV_INSTALL = $(BIN)/uv pip install --quiet --python $(BIN)/python pip -e '.[dev]'
+# where uv cannot be had, pip does it. The venv is made without pip (seconds saved). uv is the
+# machine's where it has one (`command -v uv`); otherwise the system's pip first puts it in the
+# venv (1.6 s). uv then installs pip and the project: from uv's cache alone first (--offline:
+# 1.3 s against 2.7 s to 6 s asking the index again), from the index when the cache lacks a
+# package (a new machine, a new dependency).
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(BIN)/uv)
+UV_INSTALL = $(UV) pip install --quiet --python $(BIN)/python pip -e '.[dev]'
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
-	( $(PYTHON) -m pip --python $(BIN)/python install --quiet uv \
+	( ( test -x $(UV) || $(PYTHON) -m pip --python $(BIN)/python install --quiet uv ) \
 	  && ( $(UV_INSTALL) --offline 2>/dev/null || $(UV_INSTALL) ) ) \
 	  || $(PYTHON) -m pip --python $(BIN)/python install --quiet -e '.[dev]'
 	touch $(STAMP)
@@ -77,10 +79,15 @@ test:
 	@$(MAKE) --no-print-directory pytest
 
 # The bytecode of the service, of its dependencies and of the tests (with pytest's rewritten
-# asserts), written once by one process: the four test processes would each compile it all
-# at once otherwise.
+# asserts), written once: the four test processes would each compile it all at once otherwise.
+# Two collections side by side, one per half of the tests (each compiles what the other has not
+# reached yet): 5.6 s instead of 6.8 s for one collection of everything.
+WARM_HALF := tests/workflows tests/activities
 warm: $(STAMP)
-	@PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider --collect-only >/dev/null 2>&1 || true
+	@( PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider --collect-only $(WARM_HALF) \
+	     >/dev/null 2>&1 & \
+	   PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider --collect-only \
+	     $(addprefix --ignore=,$(WARM_HALF)) >/dev/null 2>&1; wait ) || true
 
 pytest: $(STAMP) $(NODE_STAMP)
 	$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )PTCE_ENVIRONMENT=test $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --maxschedchunk 2 --durations=10
