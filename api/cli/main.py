@@ -67,12 +67,12 @@ def worker() -> None:
 @app.command()
 def api() -> None:
     """Run the HTTP API."""
+    settings = get_settings()  # refuses to start on an unsafe setting, before the imports
     with loading():
         import uvicorn
 
         import api.app  # noqa: F401  (uvicorn's factory below finds it loaded)
     _logging()
-    settings = get_settings()
     uvicorn.run("api.app:create_app", factory=True, host=settings.api.host,
                 port=settings.api.port, log_level="info",
                 # X-Forwarded-For is the app's to read, from PTCE_API__TRUSTED_PROXIES only
