@@ -35,7 +35,8 @@ $(STAMP): pyproject.toml
 # to that copy. Writing its 7,500 files (146 MB) took 8 to 15 s of the kernel's CPU in each
 # fresh clone, beside the bytecode warming up; the link takes nothing. A copy is complete or
 # absent: npm fills a temporary directory, renamed once done (a clone doing the same at once
-# keeps its own install). `NODE_CACHE_DIR=` (empty) installs in the clone as before.
+# keeps its own install). `NODE_CACHE_DIR=` (empty) installs in the clone as before, as does a
+# cache that cannot be written.
 NODE_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ptce/node
 NPM_CI = npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 $(NODE_STAMP): package.json package-lock.json
@@ -48,10 +49,12 @@ $(NODE_STAMP): package.json package-lock.json
 	  if [ ! -f "$$copy/node_modules/.package-lock.json" ]; then \
 	    tmp="$$copy.tmp.$$$$"; mkdir -p "$$tmp" && cp package.json package-lock.json "$$tmp"/ \
 	    && (cd "$$tmp" && $(NPM_CI)) && { mv -T "$$tmp" "$$copy" 2>/dev/null || rm -rf "$$tmp"; } \
-	    || { rm -rf "$$tmp"; echo "npm ci failed: the CRA pages will render without the DSFR styles"; }; \
+	    || rm -rf "$$tmp"; \
 	  fi; \
 	  if [ -f "$$copy/node_modules/.package-lock.json" ]; then \
-	    rm -rf node_modules && ln -s "$$copy/node_modules" node_modules; fi; \
+	    rm -rf node_modules && ln -s "$$copy/node_modules" node_modules; \
+	  else rm -f node_modules; $(NPM_CI) \
+	    || echo "npm ci failed: the CRA pages will render without the DSFR styles"; fi; \
 	fi
 
 install: $(STAMP) $(NODE_STAMP)
